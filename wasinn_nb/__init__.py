@@ -1,0 +1,64 @@
+"""wasinn-nb: run WebAssembly wasi-nn inference guests from Jupyter.
+
+The public API is re-exported here; heavy dependencies (OpenCV, OpenVINO, ONNX Runtime,
+ipywidgets, matplotlib) load only when a function needs them.
+
+Example:
+    >>> import wasinn_nb
+    >>> wasinn_nb.TensorSpec.from_dims("512x896x3xfp32").describe()
+    '1x3x512x896 fp32 NCHW BGR'
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from wasinn_nb._types import ColorOrder, DType, Interpolation, Layout, ResizeMode
+from wasinn_nb.errors import (
+    BackendUnavailableError,
+    ConversionError,
+    ImageReadError,
+    ShapeError,
+    SpecError,
+    TensorFileError,
+    WasinnError,
+)
+from wasinn_nb.im2tensor import (
+    TensorSpec,
+    image_to_tensor,
+    load_image,
+    load_tensor,
+    parse_tensor_name,
+    save_tensor,
+    tensor_stats,
+    tensor_to_image,
+)
+
+try:
+    __version__ = version("wasinn-nb")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "BackendUnavailableError",
+    "ColorOrder",
+    "ConversionError",
+    "DType",
+    "ImageReadError",
+    "Interpolation",
+    "Layout",
+    "ResizeMode",
+    "ShapeError",
+    "SpecError",
+    "TensorFileError",
+    "TensorSpec",
+    "WasinnError",
+    "__version__",
+    "image_to_tensor",
+    "load_image",
+    "load_tensor",
+    "parse_tensor_name",
+    "save_tensor",
+    "tensor_stats",
+    "tensor_to_image",
+]

@@ -1,0 +1,205 @@
+"""Reading images and reading/writing tensor files (raw little-endian bytes or ``.npy``).
+
+Writes are atomic: data goes to a temporary file in the target folder, which is renamed over the
+target only when complete, so a failure never leaves a half-written tensor behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import numpy.typing as npt
+
+from wasinn_nb._types import DType
+from wasinn_nb.errors import ImageReadError, TensorFileError
+from wasinn_nb.im2tensor import ops
+from wasinn_nb.im2tensor.names import parse_tensor_name
+
+__all__ = [
+    "atomic_write",
+    "guess_dtype",
+    "load_image",
+    "load_tensor",
+    "save_image",
+    "save_tensor",
+]
+
+#: Images larger than this are refused before decoding (a guard against decompression bombs).
+MAX_IMAGE_BYTES = 512 * 1024 * 1024
+
+
+def load_image(source: str | os.PathLike[str] | bytes, *, channels: int = 3) -> ops.Pixels:
+    """Read and decode an image file (or encoded bytes) to ``uint8`` BGR pixels.
+
+    Raises:
+        ImageReadError: If the file is missing, unreadable, empty, truncated or not an image.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return ops.decode_image(bytes(source), channels=channels)
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise ImageReadError(str(path), f"file is too large ({size:,} bytes)")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImageReadError(str(path), "no such file") from None
+    except IsADirectoryError:
+        raise ImageReadError(str(path), "is a directory") from None
+    except OSError as err:
+        raise ImageReadError(str(path), err.strerror or str(err)) from None
+    return ops.decode_image(data, channels=channels, source=str(path))
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """Open a temporary file beside ``path`` for writing; rename it over ``path`` on success.
+
+    Raises:
+        TensorFileError: If the folder does not exist or is not writable.
+    """
+    target = Path(path)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    except OSError as err:
+        raise TensorFileError(f"cannot write {target}: {err.strerror or err}") from None
+    tmp = Path(tmp_name)
+    try:
+        os.fchmod(fd, _new_file_mode(target))
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        tmp.replace(target)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise TensorFileError(f"cannot write {target}: {err.strerror or err}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _new_file_mode(target: Path) -> int:
+    """The mode a plain ``open(target, "w")`` would give: the old file's, or 0o666 minus umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def save_tensor(array: npt.NDArray[np.generic], path: str | os.PathLike[str]) -> Path:
+    """Write ``array`` as raw little-endian bytes, or as ``.npy`` when the name ends so.
+
+    Returns:
+        The path written.
+
+    Raises:
+        TensorFileError: If the file cannot be written (nothing is left behind).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "x-1x2xf32.tensor"
+        >>> save_tensor(np.array([[1.5, 2.0]], np.float32), out).stat().st_size
+        8
+    """
+    target = Path(path)
+    if array.dtype.kind not in "biuf":
+        raise TensorFileError(f"cannot write {target}: {array.dtype} is not a numeric tensor type")
+    little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+    with atomic_write(target) as handle:
+        if target.suffix.lower() == ".npy":
+            np.save(handle, little, allow_pickle=False)
+        else:
+            little.tofile(handle)
+    return target
+
+
+def save_image(pixels: npt.NDArray[np.uint8], path: str | os.PathLike[str]) -> Path:
+    """Encode BGR (or grey) ``uint8`` pixels to the format named by the file extension.
+
+    Raises:
+        TensorFileError: If the extension is not an image format or the file cannot be written.
+    """
+    import cv2
+
+    target = Path(path)
+    try:
+        ok, encoded = cv2.imencode(target.suffix or ".png", pixels)
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise TensorFileError(f"cannot write {target}: {target.suffix!r} is not an image format")
+    with atomic_write(target) as handle:
+        handle.write(encoded.tobytes())
+    return target
+
+
+def guess_dtype(nbytes: int, count: int) -> DType:
+    """Guess an element type from a file size: 1 → u8, 2 → fp16, 4 → fp32, 8 → fp64 bytes each.
+
+    Raises:
+        TensorFileError: If the size is not a whole number of such elements.
+    """
+    guesses = {1: DType.U8, 2: DType.FP16, 4: DType.FP32, 8: DType.FP64}
+    if count > 0 and nbytes % count == 0 and nbytes // count in guesses:
+        return guesses[nbytes // count]
+    raise TensorFileError(
+        f"{nbytes:,} bytes is not a whole number of elements for {count:,} values"
+    )
+
+
+def load_tensor(
+    path: str | os.PathLike[str],
+    *,
+    shape: tuple[int, ...] | None = None,
+    dtype: DType | str | None = None,
+) -> npt.NDArray[np.generic]:
+    """Read a tensor file written by :func:`save_tensor`, im2tensor, WasmEdge or a guest.
+
+    ``.npy`` files carry their own shape and dtype. For raw files, ``shape`` and ``dtype`` come
+    from the arguments, else from the file name (see :mod:`~wasinn_nb.im2tensor.names`); a
+    missing dtype is guessed from the file size.
+
+    Raises:
+        TensorFileError: If the file is missing, the shape is unknown, or the size does not match.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "probs-1x4xf32.tensor"
+        >>> _ = save_tensor(np.arange(4, dtype=np.float32).reshape(1, 4), out)
+        >>> load_tensor(out).tolist()
+        [[0.0, 1.0, 2.0, 3.0]]
+    """
+    file = Path(path)
+    try:
+        if file.suffix.lower() == ".npy":
+            return np.asarray(np.load(file, allow_pickle=False))
+        data = file.read_bytes()
+    except (OSError, ValueError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise TensorFileError(f"cannot read tensor {file}: {reason}") from None
+    named = parse_tensor_name(file)
+    if shape is None:
+        if named is None:
+            raise TensorFileError(
+                f"cannot tell the shape of {file.name}: give dims, or name it like x-1x4xf32.tensor"
+            )
+        shape = named.shape
+    if dtype is None:
+        dtype = named.dtype if named and named.dtype else guess_dtype(len(data), math.prod(shape))
+    element = DType.parse(dtype).numpy
+    expected = math.prod(shape) * element.itemsize
+    if len(data) != expected:
+        dims = "x".join(map(str, shape))
+        raise TensorFileError(
+            f"{file.name} has {len(data):,} bytes but {dims} {DType.parse(dtype)} "
+            f"needs {expected:,}"
+        )
+    return np.frombuffer(data, dtype=element).reshape(shape)

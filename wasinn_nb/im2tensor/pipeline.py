@@ -1,0 +1,134 @@
+"""Image → tensor and back: the fixed step order of :class:`TensorSpec`, applied."""
+
+from __future__ import annotations
+
+import os
+from typing import Union
+
+import numpy as np
+import numpy.typing as npt
+
+from wasinn_nb._types import ColorOrder, Layout
+from wasinn_nb.errors import ShapeError
+from wasinn_nb.im2tensor import ops
+from wasinn_nb.im2tensor.io import load_image
+from wasinn_nb.im2tensor.spec import TensorSpec
+
+__all__ = ["ImageSource", "channel_to_image", "image_to_tensor", "tensor_to_image"]
+
+#: What :func:`image_to_tensor` accepts: a path, encoded image bytes, or a pixel array.
+ImageSource = Union[str, "os.PathLike[str]", bytes, npt.NDArray[np.generic]]
+
+
+def image_to_tensor(
+    image: ImageSource, spec: TensorSpec, *, input_color: ColorOrder | str = ColorOrder.BGR
+) -> npt.NDArray[np.generic]:
+    """Convert an image to the tensor described by ``spec``.
+
+    Args:
+        image: A file path, the bytes of an encoded image (JPEG, PNG, BMP, WebP, ...), or an
+            ``(H, W)`` / ``(H, W, 3)`` pixel array.
+        spec: The target tensor; its docstring lists the steps and their order.
+        input_color: Channel order of ``image`` when it is an array (cv2 arrays are BGR;
+            PIL/matplotlib arrays are RGB). Ignored for files and bytes, which decode to BGR.
+
+    Returns:
+        A C-contiguous array of ``spec.shape`` and ``spec.dtype``.
+
+    Raises:
+        ImageReadError: If the file is missing or not a decodable image.
+        ShapeError: If an array input is not an image shape.
+
+    Example:
+        >>> pixels = np.zeros((2, 4, 3), np.uint8); pixels[..., 2] = 255   # pure red, BGR
+        >>> tensor = image_to_tensor(pixels, TensorSpec(2, 4, color="rgb", dtype="u8"))
+        >>> tensor.shape, tensor[0, :, 0, 0].tolist()
+        ((1, 3, 2, 4), [255, 0, 0])
+    """
+    if isinstance(image, np.ndarray):
+        pixels = ops.check_pixels(image, spec.channels)
+        source_color = ColorOrder.parse(input_color)
+    else:
+        pixels = load_image(image, channels=spec.channels)
+        source_color = ColorOrder.BGR
+    fitted = ops.resize_image(
+        pixels,
+        spec.height,
+        spec.width,
+        mode=spec.resize,
+        interpolation=spec.interpolation,
+        pad_value=spec.pad_value,
+    )
+    colored = ops.reorder_channels(fitted, source_color, spec.color)
+    arranged = ops.to_layout(colored, spec.layout, batch=spec.batch)
+    return ops.normalize_and_cast(arranged, spec, _channel_axis(spec))
+
+
+def _channel_axis(spec: TensorSpec) -> int:
+    if spec.layout is Layout.NHWC:
+        return -1
+    return 1 if spec.batch else 0
+
+
+def tensor_to_image(
+    tensor: npt.NDArray[np.generic], spec: TensorSpec, *, color: ColorOrder | str = ColorOrder.BGR
+) -> npt.NDArray[np.uint8]:
+    """Undo layout, normalization and colour order, for looking at a tensor.
+
+    Resizing is not undone: the image has the tensor's height and width.
+
+    Args:
+        tensor: An array of ``spec.shape`` (the batch axis may be present or not), or a flat
+            array with ``prod(spec.shape)`` elements.
+        spec: The spec the tensor was made with.
+        color: Channel order of the returned image (BGR suits ``cv2.imwrite``).
+
+    Returns:
+        ``(H, W, 3)`` (or ``(H, W)`` grey) ``uint8`` pixels, rounded and clipped to 0-255.
+
+    Example:
+        >>> spec = TensorSpec(2, 4, color="rgb", mean=(0.5,), std=(0.25,), scale=1 / 255)
+        >>> pixels = np.random.default_rng(0).integers(0, 256, (2, 4, 3), dtype=np.uint8)
+        >>> np.array_equal(tensor_to_image(image_to_tensor(pixels, spec), spec), pixels)
+        True
+    """
+    hwc = _as_hwc(np.asarray(tensor), spec)
+    mean = np.asarray(spec.mean, dtype=np.float64)
+    std = np.asarray(spec.std, dtype=np.float64)
+    pixels = (hwc.astype(np.float64) * std + mean) / spec.scale
+    image = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
+    image = np.ascontiguousarray(ops.reorder_channels(image, spec.color, ColorOrder.parse(color)))
+    return image[:, :, 0] if spec.channels == 1 else image
+
+
+def _as_hwc(tensor: npt.NDArray[np.generic], spec: TensorSpec) -> npt.NDArray[np.generic]:
+    unbatched = spec.replace(batch=False).shape
+    if tensor.size != np.prod(unbatched):
+        raise ShapeError("tensor", "x".join(map(str, spec.shape)), tensor.shape)
+    core = tensor.reshape(unbatched)
+    return core.transpose(1, 2, 0) if spec.layout is Layout.NCHW else core
+
+
+def channel_to_image(
+    tensor: npt.NDArray[np.generic], channel_axis: int, index: int
+) -> npt.NDArray[np.uint8]:
+    """Render one channel of an image-like tensor as grey pixels scaled from its min..max.
+
+    Useful for tensors that are not images, such as per-class scores ``[1, 4, H, W]``.
+
+    Example:
+        >>> scores = np.zeros((1, 2, 1, 3), np.float32); scores[0, 1, 0] = [0.0, 0.5, 1.0]
+        >>> channel_to_image(scores, 1, 1).tolist()
+        [[0, 128, 255]]
+    """
+    count = tensor.shape[channel_axis]
+    if not 0 <= index < count:
+        raise ShapeError(
+            f"channel {index}", f"an axis {channel_axis} longer than {index}", tensor.shape
+        )
+    plane = np.take(tensor, index, axis=channel_axis).astype(np.float64)
+    plane = plane.reshape(plane.shape[-2:]) if plane.ndim > 2 else plane
+    low, high = float(plane.min()), float(plane.max())
+    scaled = (plane - low) * (255.0 / (high - low)) if high > low else np.zeros_like(plane)
+    grey: npt.NDArray[np.uint8] = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return grey
