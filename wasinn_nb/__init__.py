@@ -33,6 +33,8 @@ from wasinn_nb.im2tensor import (
     tensor_stats,
     tensor_to_image,
 )
+from wasinn_nb.results import RunResult
+from wasinn_nb.runner import Runner, run
 
 try:
     __version__ = version("wasinn-nb")
@@ -48,6 +50,8 @@ __all__ = [
     "Interpolation",
     "Layout",
     "ResizeMode",
+    "RunResult",
+    "Runner",
     "ShapeError",
     "SpecError",
     "TensorFileError",
@@ -58,6 +62,7 @@ __all__ = [
     "load_image",
     "load_tensor",
     "parse_tensor_name",
+    "run",
     "save_tensor",
     "tensor_stats",
     "tensor_to_image",

@@ -14,7 +14,15 @@ import numpy as np
 
 from wasinn_nb.errors import SpecError
 
-__all__ = ["ColorOrder", "DType", "Interpolation", "Layout", "ResizeMode"]
+__all__ = [
+    "ColorOrder",
+    "DType",
+    "ExecutionTarget",
+    "GraphEncoding",
+    "Interpolation",
+    "Layout",
+    "ResizeMode",
+]
 
 _E = TypeVar("_E", bound="_ParsableEnum")
 
@@ -169,3 +177,47 @@ class Interpolation(_ParsableEnum):
     def cv2_flag(self) -> int:
         """The matching ``cv2.INTER_*`` constant (values are stable across OpenCV releases)."""
         return {"nearest": 0, "linear": 1, "cubic": 2, "area": 3, "lanczos": 4}[self.value]
+
+
+_I = TypeVar("_I", bound=enum.IntEnum)
+
+
+def _parse_int_enum(cls: type[_I], name: str | _I, label: str) -> _I:
+    if isinstance(name, cls):
+        return name
+    try:
+        return cls[str(name).strip().upper()]
+    except KeyError:
+        choices = ", ".join(m.name.lower() for m in cls)
+        raise SpecError(f"unknown {label} {name!r} (choose from: {choices})") from None
+
+
+class GraphEncoding(enum.IntEnum):
+    """Model formats, numbered as in the witx spec and WasmEdge (``ggml`` is WasmEdge's 6)."""
+
+    OPENVINO = 0
+    ONNX = 1
+    TENSORFLOW = 2
+    PYTORCH = 3
+    TENSORFLOWLITE = 4
+    AUTODETECT = 5
+    GGML = 6
+
+    @classmethod
+    def parse(cls, name: str | GraphEncoding) -> GraphEncoding:
+        """Parse a name as WasmEdge spells it on the command line (any case)."""
+        return _parse_int_enum(cls, name, "encoding")
+
+
+class ExecutionTarget(enum.IntEnum):
+    """Devices a graph may run on; ``AUTO`` lets the backend choose."""
+
+    CPU = 0
+    GPU = 1
+    TPU = 2
+    AUTO = 3
+
+    @classmethod
+    def parse(cls, name: str | ExecutionTarget) -> ExecutionTarget:
+        """Parse ``cpu``/``gpu``/``tpu``/``auto`` (any case)."""
+        return _parse_int_enum(cls, name, "target")

@@ -9,12 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AbiError",
+    "BackendError",
     "BackendUnavailableError",
     "ConversionError",
+    "GuestError",
     "ImageReadError",
+    "InvalidInputError",
+    "ModelNotFoundError",
     "ShapeError",
     "SpecError",
     "TensorFileError",
+    "UnsupportedError",
     "WasinnError",
 ]
 
@@ -56,6 +62,47 @@ class ShapeError(ConversionError):
 
 class TensorFileError(WasinnError):
     """A tensor file cannot be read, written or interpreted."""
+
+
+class AbiError(WasinnError):
+    """A guest broke the wasi-nn ABI contract (bad pointer, unknown handle, bad enum value).
+
+    Attributes:
+        errno: The wasi-nn error number the guest receives.
+    """
+
+    def __init__(self, message: str, errno: int) -> None:
+        super().__init__(message)
+        self.errno = int(errno)
+
+
+class InvalidInputError(WasinnError, ValueError):
+    """A backend call got an input it cannot use: index out of range, wrong shape or type."""
+
+
+class UnsupportedError(WasinnError):
+    """The backend cannot do what was asked: an encoding, target or operation it lacks."""
+
+
+class BackendError(WasinnError):
+    """The inference engine itself failed (model parsing, compilation, inference)."""
+
+
+class ModelNotFoundError(WasinnError, KeyError):
+    """No model is preloaded under the requested name."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        listing = ", ".join(repr(k) for k in known) or "none"
+        super().__init__(f"no model named {name!r} is preloaded (preloaded: {listing})")
+        self.name = name
+        self.known = known
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class GuestError(WasinnError):
+    """A guest module failed: it trapped, timed out, or could not be instantiated."""
 
 
 class BackendUnavailableError(WasinnError):

@@ -1,0 +1,92 @@
+"""Compiled wasm modules, cached in memory and on disk (``Module.serialize``).
+
+A second run of the same guest starts in well under a millisecond instead of recompiling.
+Cache files are keyed by the module's sha256 and the wasmtime version, and written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wasinn_nb.errors import GuestError
+from wasinn_nb.im2tensor.io import atomic_write
+
+if TYPE_CHECKING:
+    from wasmtime import Engine, Module
+
+__all__ = ["ModuleCache", "default_cache_dir"]
+
+_WASM_MAGIC = b"\0asm"
+
+
+def default_cache_dir() -> Path:
+    """``$WASINN_CACHE_DIR`` or the platform's user cache folder for wasinn-nb."""
+    from platformdirs import user_cache_path
+
+    configured = os.environ.get("WASINN_CACHE_DIR")
+    return Path(configured) if configured else user_cache_path("wasinn-nb") / "modules"
+
+
+class ModuleCache:
+    """Compile wasm binaries or WAT text once per engine; remember them in memory and on disk."""
+
+    def __init__(self, engine: Engine, folder: Path | None) -> None:
+        self._engine = engine
+        self._folder = folder
+        self._modules: dict[str, Module] = {}
+        self._lock = threading.Lock()
+        self._tag = f"wasmtime-{version('wasmtime')}"
+
+    def get(self, source: bytes | str, name: str) -> Module:
+        """The compiled module for wasm bytes or WAT text (``name`` is used in errors)."""
+        data = source.encode() if isinstance(source, str) else source
+        key = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            if key not in self._modules:
+                self._modules[key] = self._load(data, key, name)
+            return self._modules[key]
+
+    def _load(self, data: bytes, key: str, name: str) -> Module:
+        from wasmtime import Module
+
+        cached = self._folder / f"{self._tag}-{key}.cwasm" if self._folder else None
+        if cached is not None and cached.is_file():
+            try:
+                return Module.deserialize_file(self._engine, str(cached))
+            except Exception:
+                cached.unlink(missing_ok=True)
+        module = self._compile(data, name)
+        if cached is not None:
+            self._store(module, cached)
+        return module
+
+    def _compile(self, data: bytes, name: str) -> Module:
+        from wasmtime import Module, WasmtimeError
+
+        try:
+            if data.startswith(_WASM_MAGIC):
+                return Module(self._engine, data)
+            return Module(self._engine, data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise GuestError(f"{name} is neither a wasm binary nor WAT text") from None
+        except WasmtimeError as error:
+            raise GuestError(f"cannot compile {name}: {error}") from None
+
+    @staticmethod
+    def _store(module: Module, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_write(path) as handle:
+                handle.write(bytes(module.serialize()))
+        except Exception:  # noqa: S110 - the cache is an optimisation; never fail a run on it
+            pass
+
+    def clear(self) -> None:
+        """Forget the in-memory modules (the disk cache stays)."""
+        with self._lock:
+            self._modules.clear()

@@ -1,0 +1,277 @@
+"""The ``wasi_ephemeral_nn`` host: one small method per ABI function, errno at the boundary.
+
+Guest mistakes (bad pointers, unknown handles, wrong sizes, backend failures) never trap and
+never raise: each becomes an errno for the guest and one readable line for the user.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from wasinn_nb._types import ExecutionTarget, GraphEncoding
+from wasinn_nb.abi.memory import GuestMemory
+from wasinn_nb.abi.wasi_nn import FUNCTIONS, MODULE, NnErrno, decode_tensor_type
+from wasinn_nb.backends.base import Context, Graph
+from wasinn_nb.backends.models import GraphCache
+from wasinn_nb.errors import (
+    AbiError,
+    BackendError,
+    BackendUnavailableError,
+    InvalidInputError,
+    ModelNotFoundError,
+    ShapeError,
+    SpecError,
+    UnsupportedError,
+    WasinnError,
+)
+
+if TYPE_CHECKING:
+    from wasmtime import Caller, Linker
+
+__all__ = ["CallRecord", "TensorRecord", "WasiNnHost"]
+
+#: Upper bounds that keep a hostile guest from making the host allocate absurd amounts.
+MAX_BUILDERS = 64
+MAX_DIMS = 16
+
+_ERRNO_OF: tuple[tuple[type[Exception], NnErrno], ...] = (
+    (ModelNotFoundError, NnErrno.MODEL_NOT_FOUND),
+    (BackendUnavailableError, NnErrno.INVALID_ENCODING),
+    (UnsupportedError, NnErrno.UNSUPPORTED_OPERATION),
+    (InvalidInputError, NnErrno.INVALID_ARGUMENT),
+    (ShapeError, NnErrno.INVALID_ARGUMENT),
+    (SpecError, NnErrno.INVALID_ARGUMENT),
+    (BackendError, NnErrno.RUNTIME_ERROR),
+    (WasinnError, NnErrno.RUNTIME_ERROR),
+)
+
+
+def errno_for(error: Exception) -> NnErrno:
+    """The errno a guest gets for ``error``."""
+    if isinstance(error, AbiError):
+        return NnErrno(error.errno)
+    return next((e for kind, e in _ERRNO_OF if isinstance(error, kind)), NnErrno.RUNTIME_ERROR)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One wasi-nn call the guest made."""
+
+    name: str
+    errno: NnErrno
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TensorRecord:
+    """A tensor that crossed the ABI: an input the guest set, or an output it read."""
+
+    context: int
+    index: int
+    array: npt.NDArray[np.generic]
+
+
+@dataclass
+class _ContextSlot:
+    graph: Graph
+    context: Context
+
+
+@dataclass
+class WasiNnHost:
+    """The wasi-nn state of one run: handle tables, the models it may load, what it recorded.
+
+    Args:
+        graphs: Where models are compiled and cached (shared across runs), with named models.
+        backend: Send every model to this backend instead of the encoding's default.
+        report: Called with one line for each failed call (the guest gets the errno).
+    """
+
+    graphs: GraphCache = field(default_factory=GraphCache)
+    backend: str | None = None
+    report: Callable[[str], None] = lambda line: None
+    calls: list[CallRecord] = field(default_factory=list)
+    inputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
+    outputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
+    _graph_table: dict[int, Graph] = field(default_factory=dict)
+    _context_table: dict[int, _ContextSlot] = field(default_factory=dict)
+    _graph_ids: itertools.count[int] = field(default_factory=itertools.count)
+    _context_ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    def define(self, linker: Linker) -> None:
+        """Define every ``wasi_ephemeral_nn`` function on ``linker``."""
+        from wasmtime import FuncType, ValType
+
+        for name, count in FUNCTIONS.items():
+            signature = FuncType([ValType.i32()] * count, [ValType.i32()])
+            linker.define_func(MODULE, name, signature, self._entry(name), access_caller=True)
+
+    def _entry(self, name: str) -> Callable[..., int]:
+        method = getattr(self, f"_{name}")
+
+        def entry(caller: Caller, *args: int) -> int:
+            return self.call(name, method, caller, *args)
+
+        return entry
+
+    def call(self, name: str, method: Callable[..., None], caller: Caller, *args: int) -> int:
+        """Run one ABI function; return its errno (never raise for a guest's mistake)."""
+        start = time.perf_counter()
+        try:
+            method(GuestMemory.of(caller), *(a & 0xFFFFFFFF for a in args))
+            errno = NnErrno.SUCCESS
+        except Exception as error:
+            errno = errno_for(error)
+            internal = (
+                "" if isinstance(error, WasinnError) else f" (internal {type(error).__name__})"
+            )
+            self.report(
+                f"wasi-nn {name}: {error}{internal} -> errno {errno} ({errno.name.lower()})"
+            )
+        self.calls.append(CallRecord(name, errno, time.perf_counter() - start))
+        return int(errno)
+
+    # ---- graphs ------------------------------------------------------------------------------
+
+    def _add_graph(self, memory: GuestMemory, graph: Graph, out: int) -> None:
+        handle = next(self._graph_ids)
+        memory.write_u32(out, handle, "graph handle")
+        self._graph_table[handle] = graph
+
+    def _load(
+        self, memory: GuestMemory, builders: int, count: int, encoding: int, target: int, out: int
+    ) -> None:
+        if count > MAX_BUILDERS:
+            raise AbiError(
+                f"{count} graph builders (at most {MAX_BUILDERS})", NnErrno.INVALID_ARGUMENT
+            )
+        pairs = memory.read_u32s(builders, 2 * count, "graph builder array")
+        blobs = [
+            memory.read_bytes(p, n, "graph builder")
+            for p, n in zip(pairs[::2], pairs[1::2], strict=True)
+        ]
+        graph = self.graphs.load(blobs, _encoding(encoding), _target(target), self.backend)
+        self._add_graph(memory, graph, out)
+
+    def _load_by_name(self, memory: GuestMemory, name: int, length: int, out: int) -> None:
+        graph = self.graphs.load_named(_utf8(memory, name, length), self.backend)
+        self._add_graph(memory, graph, out)
+
+    def _load_by_name_with_config(
+        self, memory: GuestMemory, name: int, length: int, config: int, config_len: int, out: int
+    ) -> None:
+        memory.span(config, config_len, "config")  # validated; these backends take no config
+        self._load_by_name(memory, name, length, out)
+
+    def _unload(self, memory: GuestMemory, graph: int) -> None:
+        if self._graph_table.pop(graph, None) is None:
+            raise AbiError(f"unknown graph handle {graph}", NnErrno.INVALID_ARGUMENT)
+
+    # ---- execution contexts -----------------------------------------------------------------
+
+    def _init_execution_context(self, memory: GuestMemory, graph: int, out: int) -> None:
+        if graph not in self._graph_table:
+            raise AbiError(f"unknown graph handle {graph}", NnErrno.INVALID_ARGUMENT)
+        model = self._graph_table[graph]
+        handle = next(self._context_ids)
+        memory.write_u32(out, handle, "context handle")
+        self._context_table[handle] = _ContextSlot(model, model.init_context())
+
+    def _slot(self, context: int) -> _ContextSlot:
+        if context not in self._context_table:
+            raise AbiError(f"unknown execution context {context}", NnErrno.INVALID_ARGUMENT)
+        return self._context_table[context]
+
+    def _finalize_execution_context(self, memory: GuestMemory, context: int) -> None:
+        self._slot(context)
+        del self._context_table[context]
+
+    def _set_input(self, memory: GuestMemory, context: int, index: int, tensor: int) -> None:
+        slot = self._slot(context)
+        array = _read_tensor(memory, tensor, slot.graph, index)
+        slot.context.set_input(index, array)
+        self.inputs[(context, index)] = TensorRecord(context, index, array)
+
+    def _compute(self, memory: GuestMemory, context: int) -> None:
+        self._slot(context).context.compute()
+
+    def _get_output(
+        self, memory: GuestMemory, context: int, index: int, buffer: int, size: int, written: int
+    ) -> None:
+        array = self._slot(context).context.get_output(index)
+        raw = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+        self.outputs[(context, index)] = TensorRecord(context, index, array)
+        if raw.nbytes > size:
+            memory.write_u32(written, raw.nbytes, "bytes written")
+            raise AbiError(
+                f"output {index} needs {raw.nbytes:,} bytes, the guest's buffer has {size:,} "
+                "(the needed size was written)",
+                NnErrno.TOO_LARGE,
+            )
+        memory.write(buffer, raw, "output buffer")
+        memory.write_u32(written, raw.nbytes, "bytes written")
+
+    _get_output_single = _get_output
+
+    def _compute_single(self, memory: GuestMemory, context: int) -> None:
+        self._slot(context)
+        raise UnsupportedError("compute_single streams tokens; only LLM backends support it")
+
+    def _fini_single(self, memory: GuestMemory, context: int) -> None:
+        self._slot(context)
+        raise UnsupportedError("fini_single ends a token stream; only LLM backends support it")
+
+
+def _encoding(value: int) -> GraphEncoding:
+    try:
+        return GraphEncoding(value & 0xFF)
+    except ValueError:
+        raise AbiError(f"unknown graph encoding {value}", NnErrno.INVALID_ENCODING) from None
+
+
+def _target(value: int) -> ExecutionTarget:
+    try:
+        return ExecutionTarget(value & 0xFF)
+    except ValueError:
+        raise AbiError(f"unknown execution target {value}", NnErrno.INVALID_ARGUMENT) from None
+
+
+def _utf8(memory: GuestMemory, pointer: int, length: int) -> str:
+    try:
+        return memory.read_bytes(pointer, length, "name").decode("utf-8")
+    except UnicodeDecodeError:
+        raise AbiError("the model name is not valid UTF-8", NnErrno.INVALID_ARGUMENT) from None
+
+
+def _read_tensor(
+    memory: GuestMemory, pointer: int, graph: Graph, index: int
+) -> npt.NDArray[np.generic]:
+    """Decode a 20-byte tensor record and copy its data out of guest memory."""
+    dims_ptr, dims_len, type_word, data_ptr, data_len = memory.read_u32s(pointer, 5, "tensor")
+    if dims_len > MAX_DIMS:
+        raise AbiError(
+            f"tensor has {dims_len} dimensions (at most {MAX_DIMS})", NnErrno.INVALID_ARGUMENT
+        )
+    dims = memory.read_u32s(dims_ptr, dims_len, "tensor dimensions")
+    declared = graph.inputs[index].dtype if index < len(graph.inputs) else None
+    dtype = decode_tensor_type(type_word & 0xFF, data_len, dims, declared)
+    if dtype is None:
+        raise AbiError(f"unknown tensor type {type_word & 0xFF}", NnErrno.INVALID_ARGUMENT)
+    expected = math.prod(dims) * dtype.numpy.itemsize
+    if expected != data_len:
+        shape = "x".join(map(str, dims))
+        raise AbiError(
+            f"tensor {shape} {dtype} needs {expected:,} bytes, the guest passed {data_len:,}",
+            NnErrno.INVALID_ARGUMENT,
+        )
+    data = memory.span(data_ptr, data_len, "tensor data")
+    array: npt.NDArray[np.generic] = data.copy().view(dtype.numpy).reshape(dims)
+    return array

@@ -1,0 +1,69 @@
+"""The backend protocol: what the wasi-nn host needs from an inference engine.
+
+A backend turns model bytes into a :class:`Graph`; a graph makes :class:`Context` objects that
+take inputs by index, compute, and hand outputs back as numpy arrays. Backends know nothing of
+WebAssembly: errors are raised as :mod:`wasinn_nb.errors` exceptions, which the host turns into
+errno values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
+
+__all__ = ["Backend", "Context", "Graph", "TensorInfo"]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """What a model declares about one input or output."""
+
+    name: str
+    dtype: DType | None
+    shape: tuple[int | None, ...]
+
+
+class Context(Protocol):
+    """One execution context: set inputs, compute, read outputs."""
+
+    def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
+        """Bind input ``index`` (raises InvalidInputError for a bad index, shape or type)."""
+
+    def compute(self) -> None:
+        """Run inference on the bound inputs (raises BackendError on failure)."""
+
+    def get_output(self, index: int) -> npt.NDArray[np.generic]:
+        """Output ``index`` of the last compute (raises InvalidInputError if there is none)."""
+
+
+class Graph(Protocol):
+    """A loaded, compiled model."""
+
+    @property
+    def inputs(self) -> Sequence[TensorInfo]:
+        """The model's declared inputs, in index order."""
+
+    @property
+    def outputs(self) -> Sequence[TensorInfo]:
+        """The model's declared outputs, in index order."""
+
+    def init_context(self) -> Context:
+        """A fresh execution context."""
+
+
+class Backend(Protocol):
+    """An inference engine that can load models."""
+
+    name: str
+    encodings: frozenset[GraphEncoding]
+
+    def load(
+        self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
+    ) -> Graph:
+        """Load a model from its builder byte strings (e.g. IR xml + weights for OpenVINO)."""

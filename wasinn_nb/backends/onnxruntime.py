@@ -1,0 +1,129 @@
+"""ONNX Runtime backend: ONNX models, with execution providers chosen explicitly by target."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
+from wasinn_nb.backends._common import check_index, check_input
+from wasinn_nb.backends.base import TensorInfo
+from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
+
+__all__ = ["OnnxRuntimeBackend", "create"]
+
+_TYPES = {
+    "tensor(float16)": DType.FP16,
+    "tensor(float)": DType.FP32,
+    "tensor(double)": DType.FP64,
+    "tensor(uint8)": DType.U8,
+    "tensor(int8)": DType.I8,
+    "tensor(int32)": DType.I32,
+    "tensor(int64)": DType.I64,
+}
+_CPU = "CPUExecutionProvider"
+
+
+def _info(arg: Any) -> TensorInfo:
+    dims = tuple(d if isinstance(d, int) else None for d in arg.shape)
+    return TensorInfo(arg.name, _TYPES.get(arg.type), dims)
+
+
+class OnnxRuntimeContext:
+    """Inputs bound by index, run as one ``session.run``."""
+
+    def __init__(self, graph: OnnxRuntimeGraph) -> None:
+        self._graph = graph
+        self._feeds: dict[str, npt.NDArray[np.generic]] = {}
+        self._outputs: list[npt.NDArray[np.generic]] | None = None
+
+    def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
+        """Bind input ``index``."""
+        info = check_index(index, self._graph.inputs, "input")
+        check_input(index, info, tensor)
+        self._feeds[info.name] = tensor
+
+    def compute(self) -> None:
+        """Run the session on the bound inputs."""
+        missing = [i.name for i in self._graph.inputs if i.name not in self._feeds]
+        if missing:
+            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
+        try:
+            self._outputs = self._graph.session.run(None, self._feeds)
+        except Exception as error:  # onnxruntime raises its own untyped exception classes
+            raise BackendError(f"ONNX Runtime inference failed: {error}") from None
+
+    def get_output(self, index: int) -> npt.NDArray[np.generic]:
+        """Output ``index`` of the last run."""
+        check_index(index, self._graph.outputs, "output")
+        if self._outputs is None:
+            raise InvalidInputError("get_output before compute")
+        return np.asarray(self._outputs[index])
+
+
+class OnnxRuntimeGraph:
+    """An ``onnxruntime.InferenceSession``."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.inputs = tuple(_info(a) for a in session.get_inputs())
+        self.outputs = tuple(_info(a) for a in session.get_outputs())
+
+    def init_context(self) -> OnnxRuntimeContext:
+        """A new context over the shared session."""
+        return OnnxRuntimeContext(self)
+
+
+class OnnxRuntimeBackend:
+    """Creates ONNX Runtime sessions with explicit providers."""
+
+    name = "onnxruntime"
+    encodings = frozenset({GraphEncoding.ONNX})
+
+    @property
+    def version(self) -> str:
+        """The ONNX Runtime version."""
+        return str(ort.__version__)
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        """The execution providers this ONNX Runtime build offers."""
+        return tuple(ort.get_available_providers())
+
+    def providers(self, target: ExecutionTarget) -> list[str]:
+        """The providers for ``target``: CPU only, accelerators only (GPU), or all (AUTO)."""
+        accelerators = [p for p in self.devices if p != _CPU]
+        if target is ExecutionTarget.CPU:
+            return [_CPU]
+        if target is ExecutionTarget.AUTO:
+            return [*accelerators, _CPU]
+        if target is ExecutionTarget.GPU and accelerators:
+            return accelerators
+        raise UnsupportedError(
+            f"target {target.name.lower()} needs a GPU provider; this ONNX Runtime has "
+            f"{', '.join(self.devices)}"
+        )
+
+    def load(
+        self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
+    ) -> OnnxRuntimeGraph:
+        """Create a session from the single ONNX builder."""
+        if encoding is not GraphEncoding.ONNX:
+            raise UnsupportedError(f"onnxruntime cannot read {encoding.name.lower()} models")
+        if len(builders) != 1:
+            raise InvalidInputError(f"onnx models take 1 builder, got {len(builders)}")
+        providers = self.providers(target)
+        try:
+            session = ort.InferenceSession(builders[0], providers=providers)
+        except Exception as error:  # onnxruntime raises its own untyped exception classes
+            raise BackendError(f"ONNX Runtime cannot load the model: {error}") from None
+        return OnnxRuntimeGraph(session)
+
+
+def create() -> OnnxRuntimeBackend:
+    """The backend instance the registry shares."""
+    return OnnxRuntimeBackend()

@@ -1,0 +1,107 @@
+"""What a run returns: the guest's exit status and output, the tensors it exchanged, timings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from wasinn_nb.abi.host import CallRecord, TensorRecord
+
+__all__ = ["PHASES", "RunResult", "Timings"]
+
+#: Timed phases of a run, in order. ``load`` covers every load/load_by_name call.
+PHASES = ("compile", "instantiate", "load", "init", "set_input", "compute", "get_output", "total")
+
+_PHASE_OF_CALL = {
+    "load": "load",
+    "load_by_name": "load",
+    "load_by_name_with_config": "load",
+    "init_execution_context": "init",
+    "set_input": "set_input",
+    "compute": "compute",
+    "compute_single": "compute",
+    "get_output": "get_output",
+    "get_output_single": "get_output",
+}
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Seconds spent per phase (see :data:`PHASES`)."""
+
+    seconds: Mapping[str, float]
+
+    @classmethod
+    def collect(
+        cls, calls: Sequence[CallRecord], *, compile: float, instantiate: float, total: float
+    ) -> Timings:
+        """Add up the wasi-nn calls per phase, plus the wasm phases measured by the runner."""
+        seconds = dict.fromkeys(PHASES, 0.0)
+        seconds.update(compile=compile, instantiate=instantiate, total=total)
+        for call in calls:
+            phase = _PHASE_OF_CALL.get(call.name)
+            if phase:
+                seconds[phase] += call.seconds
+        return cls(seconds)
+
+    def __getitem__(self, phase: str) -> float:
+        return self.seconds[phase]
+
+    def format(self) -> str:
+        """One line: ``compile 1.2 ms · load 180.3 ms · …``."""
+        return " · ".join(f"{p} {self.seconds[p] * 1e3:.1f} ms" for p in PHASES)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of running a guest.
+
+    Attributes:
+        module: The module that ran (a path, or ``<bytes>``/``<wat>``).
+        args: The guest's arguments (without the program name).
+        exit_code: The guest's exit status; ``None`` if it trapped or timed out.
+        error: Why it did not exit normally (trap message, timeout), else ``None``.
+        stdout: Everything the guest wrote to stdout.
+        stderr: Everything the guest wrote to stderr.
+        input_records: Each tensor passed to ``set_input``, with its context and index.
+        output_records: Each tensor read with ``get_output``, with its context and index.
+        calls: Every wasi-nn call, with its errno and duration.
+        host_log: One line per failed wasi-nn call, explaining the errno the guest got.
+        timings: Seconds per phase.
+    """
+
+    module: str
+    args: tuple[str, ...]
+    exit_code: int | None
+    error: str | None
+    stdout: str
+    stderr: str
+    input_records: tuple[TensorRecord, ...] = ()
+    output_records: tuple[TensorRecord, ...] = ()
+    calls: tuple[CallRecord, ...] = ()
+    host_log: tuple[str, ...] = ()
+    timings: Timings = field(default_factory=lambda: Timings(dict.fromkeys(PHASES, 0.0)))
+
+    @property
+    def ok(self) -> bool:
+        """Whether the guest exited with status 0."""
+        return self.exit_code == 0
+
+    @property
+    def inputs(self) -> tuple[npt.NDArray[np.generic], ...]:
+        """The input tensors, in the order the guest set them."""
+        return tuple(r.array for r in self.input_records)
+
+    @property
+    def outputs(self) -> tuple[npt.NDArray[np.generic], ...]:
+        """The output tensors, in the order the guest first read them."""
+        return tuple(r.array for r in self.output_records)
+
+    def __repr__(self) -> str:
+        status = f"exit {self.exit_code}" if self.error is None else f"failed: {self.error}"
+        shapes = ", ".join(f"{'x'.join(map(str, a.shape))} {a.dtype.name}" for a in self.outputs)
+        total = self.timings["total"] * 1e3
+        return f"<RunResult {self.module} {status}; outputs [{shapes}]; {total:.0f} ms>"
