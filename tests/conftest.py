@@ -7,10 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(os.environ.get("WASINN_MIRROR", REPO.parent / "shared" / "fixtures"))
-ROAD = FIXTURES / "openvino-road-segmentation-adas"
+from _paths import FIXTURES, ROAD, ROAD_INPUT
 
 
 @pytest.fixture
@@ -25,3 +22,24 @@ def road_dir() -> Path:
 def tiny_bgr() -> np.ndarray:
     """A 2x3 BGR image with distinct values in every pixel and channel."""
     return np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 10 + 5
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _module_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep compiled-module caches of the test run out of the user's cache folder."""
+    os.environ["WASINN_CACHE_DIR"] = str(tmp_path_factory.mktemp("module-cache"))
+
+
+@pytest.fixture
+def road_workdir(road_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the road fixture folder with im2tensor's input tensor, as the current dir."""
+    import shutil
+
+    from wasinn_nb import TensorSpec, image_to_tensor, save_tensor
+
+    for name in ("road-segmentation-adas-0001.xml", "road-segmentation-adas-0001.bin"):
+        shutil.copy(road_dir / name, tmp_path / name)
+    tensor = image_to_tensor(road_dir / "empty_road_mapillary.jpg", TensorSpec(512, 896))
+    save_tensor(tensor, tmp_path / ROAD_INPUT)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -21,6 +21,7 @@ __all__ = [
     "CONVERT_OPTIONS",
     "INSPECT_OPTIONS",
     "NORMALIZE_OPTIONS",
+    "RUN_OPTIONS",
     "TO_PNG_OPTIONS",
     "Option",
     "add_options",
@@ -229,6 +230,76 @@ TO_PNG_OPTIONS: tuple[Option, ...] = (
             "metavar": "N",
             "help": "render channel N as grey, scaled from its min..max (for non-image tensors "
             "such as class scores)",
+        },
+    ),
+)
+
+
+RUN_OPTIONS: tuple[Option, ...] = (
+    Option(("module",), {"metavar": "MODULE.wasm", "help": "guest module (.wasm or .wat)"}),
+    Option(
+        ("args",),
+        {
+            "nargs": "*",
+            "metavar": "ARGS",
+            "help": "guest arguments (put them after -- if they start with a dash)",
+        },
+    ),
+    Option(
+        ("--dir",),
+        {
+            "action": "append",
+            "default": [],
+            "dest": "dirs",
+            "metavar": "DIR",
+            "help": "give the guest a folder: DIR, GUEST:HOST (WasmEdge) or HOST::GUEST "
+            "(wasmtime); repeatable",
+        },
+    ),
+    Option(
+        ("--nn-preload",),
+        {
+            "action": "append",
+            "default": [],
+            "dest": "preload",
+            "metavar": "NAME:ENCODING:TARGET:PATH[:PATH]",
+            "help": "make a model loadable by name (load_by_name), as in WasmEdge; repeatable",
+        },
+    ),
+    Option(
+        ("-S",),
+        {
+            "action": "append",
+            "default": [],
+            "dest": "wasi_options",
+            "metavar": "nn-graph=ENCODING::DIR",
+            "help": "wasmtime's spelling of a named model (folder name = model name); '-S nn' "
+            "is accepted and ignored",
+        },
+    ),
+    Option(
+        ("--backend",),
+        {
+            "metavar": "{openvino,onnxruntime}",
+            "help": "run every model on this backend (default: OpenVINO for IR, TFLite, TF and "
+            "PyTorch models; ONNX Runtime for ONNX)",
+        },
+    ),
+    Option(
+        ("--timeout",),
+        {
+            "type": _typed(parse_number, "timeout"),
+            "metavar": "SECONDS",
+            "help": "stop the guest after this much wasm execution time",
+        },
+    ),
+    Option(
+        ("--env",),
+        {
+            "action": "append",
+            "default": [],
+            "metavar": "NAME=VALUE",
+            "help": "environment variable for the guest; repeatable",
         },
     ),
 )

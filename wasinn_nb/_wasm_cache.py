@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from importlib.metadata import version
 from pathlib import Path
@@ -30,6 +31,25 @@ def default_cache_dir() -> Path:
 
     configured = os.environ.get("WASINN_CACHE_DIR")
     return Path(configured) if configured else user_cache_path("wasinn-nb") / "modules"
+
+
+def _looks_like_wat(data: bytes) -> bool:
+    text = data.decode("utf-8", errors="replace")
+    text = re.sub(r";;[^\n]*|\(;.*?;\)", "", text, flags=re.DOTALL)
+    return text.lstrip().startswith("(")
+
+
+def compile_error(error: Exception) -> str:
+    r"""Wasmtime's multi-line compile error as one line, with the WAT line and column if any.
+
+    Example:
+        >>> compile_error(Exception("expected `)`\n     --> <anon>:3:7\n  |\n3 | (func"))
+        'expected `)` (line 3, column 7)'
+    """
+    text = str(error)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "unknown error")
+    where = re.search(r"-->\s*\S*?:(\d+):(\d+)", text)
+    return f"{first} (line {where[1]}, column {where[2]})" if where else first
 
 
 class ModuleCache:
@@ -68,14 +88,12 @@ class ModuleCache:
     def _compile(self, data: bytes, name: str) -> Module:
         from wasmtime import Module, WasmtimeError
 
+        if not (data.startswith(_WASM_MAGIC) or _looks_like_wat(data)):
+            raise GuestError(f"{name} is neither a wasm binary nor WAT text")
         try:
-            if data.startswith(_WASM_MAGIC):
-                return Module(self._engine, data)
-            return Module(self._engine, data.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise GuestError(f"{name} is neither a wasm binary nor WAT text") from None
+            return Module(self._engine, data if data.startswith(_WASM_MAGIC) else data.decode())
         except WasmtimeError as error:
-            raise GuestError(f"cannot compile {name}: {error}") from None
+            raise GuestError(f"cannot compile {name}: {compile_error(error)}") from None
 
     @staticmethod
     def _store(module: Module, path: Path) -> None:

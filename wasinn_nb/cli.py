@@ -13,10 +13,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
-from wasinn_nb import _commands
+from wasinn_nb import _commands, _run_command
 from wasinn_nb._options import (
     CONVERT_OPTIONS,
     INSPECT_OPTIONS,
+    RUN_OPTIONS,
     TO_PNG_OPTIONS,
     Option,
     add_options,
@@ -42,13 +43,25 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    """An argument parser that raises instead of exiting, optionally with intermixed parsing."""
+
+    intermixed = False
+
     def error(self, message: str) -> NoReturn:
         raise _UsageError(f"{message} (see {self.prog} --help)")
+
+    def parse(self, argv: list[str]) -> argparse.Namespace:
+        """Parse ``argv``; options and positionals may be mixed when ``intermixed``."""
+        if self.intermixed:
+            return self.parse_intermixed_args(argv)
+        return self.parse_args(argv)
 
 
 _TRACEBACK = Option(("--traceback",), {"action": "store_true", "help": argparse.SUPPRESS})
 
 _SUBCOMMANDS: dict[str, tuple[str, tuple[Option, ...], Command]] = {
+    "run": ("run a wasi-nn WebAssembly guest (exit status is the guest's)", RUN_OPTIONS,
+            _run_command.run_guest),
     "im2tensor": ("convert images to tensor files", CONVERT_OPTIONS, _commands.convert),
     "inspect": ("print shape, dtype and per-channel stats of a tensor file", INSPECT_OPTIONS,
                 _commands.inspect),
@@ -61,6 +74,7 @@ def _subcommand_parser(prog: str, name: str) -> _Parser:
     parser = _Parser(prog=prog, description=summary[0].upper() + summary[1:] + ".")
     add_options(parser, (*options, _TRACEBACK))
     parser.set_defaults(command=command)
+    parser.intermixed = name == "run"
     return parser
 
 
@@ -89,7 +103,11 @@ def main(
         >>> main(["inspect"], stderr=io.StringIO())
         2
     """
-    return _run("wasinn", _wasinn_parser(), argv, stdout, stderr)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in _SUBCOMMANDS:
+        parser = _subcommand_parser(f"wasinn {args[0]}", args[0])
+        return _run("wasinn", parser, args[1:], stdout, stderr)
+    return _run("wasinn", _wasinn_parser(), args, stdout, stderr)
 
 
 def im2tensor_main(
@@ -122,7 +140,7 @@ def _run(
 ) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+        args = parser.parse(sys.argv[1:] if argv is None else list(argv))
     except _UsageError as usage:
         print(f"{prog}: error: {usage}", file=err)
         return int(ExitStatus.USAGE)

@@ -166,8 +166,8 @@ class Runner:
             module: A ``.wasm`` path, wasm bytes, or WAT text.
             args: The guest's arguments (``argv[1:]``).
             dirs: Folders to preopen: ``DIR``, ``GUEST:HOST`` or ``HOST::GUEST`` (or DirMapping).
-            preload: Named models, ``NAME:ENCODING:TARGET:PATH…`` or ``ENCODING::DIR``; they stay
-                registered for later runs of this runner.
+            preload: Named models for this run, ``NAME:ENCODING:TARGET:PATH…`` or
+                ``ENCODING::DIR`` (add lasting ones with ``runner.graphs.add``).
             backend: Send every model to this backend instead of each encoding's default.
             timeout: Stop the guest after this many seconds of wasm execution time.
             env: Environment variables for the guest (none by default).
@@ -183,8 +183,9 @@ class Runner:
         start = time.perf_counter()
         if backend is not None:
             get_backend(backend)
-        for item in preload:
-            self.graphs.add(item if isinstance(item, Preload) else Preload.parse(item))
+        graphs = self.graphs.with_preloads(
+            item if isinstance(item, Preload) else Preload.parse(item) for item in preload
+        )
         compiled, name = self.compile(module)
         compiled_at = time.perf_counter()
         out = _Output(stdout if stdout is not None else (sys.stdout if echo else None))
@@ -195,7 +196,7 @@ class Runner:
             host_log.append(line)
             err(f"[wasinn] {line}\n".encode())
 
-        host = WasiNnHost(self.graphs, backend, report)
+        host = WasiNnHost(graphs, backend, report)
         store = self._store(name, args, dirs, env, out, err)
         instance, instantiated_at = self._instantiate(store, compiled, host)
         exit_code, error = self._start(store, instance, timeout)

@@ -90,6 +90,19 @@ class GraphCache:
         for preload in preloads:
             self.add(preload)
 
+    def with_preloads(self, preloads: Iterable[Preload]) -> GraphCache:
+        """A view that shares this cache's compiled graphs and adds ``preloads`` to its names.
+
+        Used for one run's ``--nn-preload`` options: the names last as long as the run, the
+        compiled graphs as long as the cache.
+        """
+        view = GraphCache()
+        view._graphs, view._lock = self._graphs, self._lock
+        view._preloads = dict(self._preloads)
+        for preload in preloads:
+            view.add(preload)
+        return view
+
     def add(self, preload: Preload) -> None:
         """Make ``preload`` available by name (replacing one of the same name)."""
         missing = [str(p) for p in preload.paths if not p.is_file()]

@@ -2,7 +2,9 @@
 //!
 //! Recognised forms (the file name is split into tokens at `-`, `_` and `.`):
 //!
-//! * `512x896x3xf32` — dims followed by an element type, in one token;
+//! * `512x896x3xf32` — dims followed by an element type, in one token. Three dims
+//!   `HxWxC` with C = 1 or 3 are an image size as im2tensor writes it: the file
+//!   holds `[1, C, H, W]` (NCHW), or `[1, H, W, C]` when the name also says `nhwc`;
 //! * `1x3x224x224` — dims only (at least two of them);
 //! * `f32` — an element type on its own, e.g. `tensor-1x224x224x3-f32.bgr`.
 //!
@@ -10,7 +12,7 @@
 //! `i8` is recognised but has no wasi-nn tensor type.
 //!
 //! Examples: `wasinn-openvino-inference-input-512x896x3xf32-bgr.tensor` gives
-//! `[512, 896, 3]`, f32; `wasinn-openvino-inference-output-1x4x512x896xf32.tensor`
+//! `[1, 3, 512, 896]`, f32; `wasinn-openvino-inference-output-1x4x512x896xf32.tensor`
 //! gives `[1, 4, 512, 896]`, f32.
 
 use crate::TensorType;
@@ -47,7 +49,10 @@ pub fn format_dims(dims: &[u32]) -> String {
 pub fn parse(path: &str) -> TensorName {
     let file = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     let mut out = TensorName::default();
+    let mut image_style = false;
+    let mut nhwc = false;
     for token in file.split(|c| c == '-' || c == '_' || c == '.') {
+        nhwc |= token == "nhwc";
         let (dims, ty) = match token.rsplit_once('x') {
             // `AxBxf32`: dims, then a type
             Some((head, last)) if is_type_name(last) => match parse_dims(head) {
@@ -61,12 +66,16 @@ pub fn parse(path: &str) -> TensorName {
             None => (None, None),
         };
         if out.dims.is_none() && dims.is_some() {
+            image_style = ty.is_some() && matches!(dims.as_deref(), Some([_, _, 1]) | Some([_, _, 3]));
             out.dims = dims;
         }
         if let (None, Some(t)) = (&out.type_name, ty) {
             out.type_name = Some(t.to_string());
             out.tensor_type = TensorType::parse(t);
         }
+    }
+    if let (true, Some([h, w, c])) = (image_style, out.dims.as_deref()) {
+        out.dims = Some(if nhwc { vec![1, *h, *w, *c] } else { vec![1, *c, *h, *w] });
     }
     out
 }
@@ -78,8 +87,10 @@ mod tests {
     #[test]
     fn road_seg_names() {
         let n = parse("tensor/wasinn-openvino-inference-input-512x896x3xf32-bgr.tensor");
-        assert_eq!(n.dims, Some(vec![512, 896, 3]));
+        assert_eq!(n.dims, Some(vec![1, 3, 512, 896]));
         assert_eq!(n.tensor_type, Some(TensorType::F32));
+        let n = parse("cat-224x224x3xu8-rgb-nhwc.tensor");
+        assert_eq!(n.dims, Some(vec![1, 224, 224, 3]));
         let n = parse("wasinn-openvino-inference-output-1x4x512x896xf32.tensor");
         assert_eq!(n.dims, Some(vec![1, 4, 512, 896]));
         assert_eq!(n.tensor_type, Some(TensorType::F32));

@@ -1,0 +1,52 @@
+"""``wasinn run``: run a guest like ``wasmedge``/``wasmtime run`` would, on wasinn's host."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TextIO
+
+from wasinn_nb.backends.models import Preload
+from wasinn_nb.errors import GuestError, SpecError
+from wasinn_nb.runner import default_runner
+
+__all__ = ["preloads_from", "run_guest"]
+
+
+def preloads_from(args: argparse.Namespace) -> list[Preload]:
+    """The named models of ``--nn-preload`` and ``-S nn-graph=…`` options."""
+    preloads = [Preload.parse(text) for text in args.preload]
+    for option in args.wasi_options:
+        key, _, value = option.partition("=")
+        if key == "nn-graph" and value:
+            preloads.append(Preload.parse(value))
+        elif option != "nn":
+            raise SpecError(f"unknown -S option {option!r} (supported: nn, nn-graph=ENCODING::DIR)")
+    return preloads
+
+
+def _environment(pairs: list[str]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise SpecError(f"bad --env {pair!r}: expected NAME=VALUE")
+        env[name] = value
+    return env
+
+
+def run_guest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the guest, streaming its output; return its exit status."""
+    result = default_runner().run(
+        args.module,
+        args.args,
+        dirs=args.dirs,
+        preload=preloads_from(args),
+        backend=args.backend,
+        timeout=args.timeout,
+        env=_environment(args.env),
+        stdout=out,
+        stderr=err,
+    )
+    if result.error is not None:
+        raise GuestError(f"{result.module} {result.error}")
+    return result.exit_code or 0
