@@ -46,6 +46,7 @@ def run_guest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         env=_environment(args.env),
         stdout=out,
         stderr=err,
+        record=False,
     )
     if result.error is not None:
         raise GuestError(f"{result.module} {result.error}")

@@ -157,6 +157,7 @@ class Runner:
         timeout: float | None = None,
         env: Mapping[str, str] | None = None,
         echo: bool = False,
+        record: bool = True,
         stdout: TextIO | Callable[[str], object] | None = None,
         stderr: TextIO | Callable[[str], object] | None = None,
     ) -> RunResult:
@@ -172,6 +173,7 @@ class Runner:
             timeout: Stop the guest after this many seconds of wasm execution time.
             env: Environment variables for the guest (none by default).
             echo: Also write the guest's stdout/stderr to this process's as it runs.
+            record: Keep copies of the output tensors in the result (inputs are always kept).
             stdout: Where to stream guest stdout as it is produced (overrides ``echo``).
             stderr: Where to stream guest stderr and host error lines (overrides ``echo``).
 
@@ -196,7 +198,7 @@ class Runner:
             host_log.append(line)
             err(f"[wasinn] {line}\n".encode())
 
-        host = WasiNnHost(graphs, backend, report)
+        host = WasiNnHost(graphs, backend, report, record)
         store = self._store(name, args, dirs, env, out, err)
         instance, instantiated_at = self._instantiate(store, compiled, host)
         exit_code, error = self._start(store, instance, timeout)

@@ -93,11 +93,14 @@ class WasiNnHost:
         graphs: Where models are compiled and cached (shared across runs), with named models.
         backend: Send every model to this backend instead of the encoding's default.
         report: Called with one line for each failed call (the guest gets the errno).
+        record: Keep a copy of every output the guest reads (inputs are kept regardless: the
+            host copies them out of guest memory anyway).
     """
 
     graphs: GraphCache = field(default_factory=GraphCache)
     backend: str | None = None
     report: Callable[[str], None] = lambda line: None
+    record: bool = True
     calls: list[CallRecord] = field(default_factory=list)
     inputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
     outputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
@@ -155,8 +158,7 @@ class WasiNnHost:
             )
         pairs = memory.read_u32s(builders, 2 * count, "graph builder array")
         blobs = [
-            memory.read_bytes(p, n, "graph builder")
-            for p, n in zip(pairs[::2], pairs[1::2], strict=True)
+            memory.span(p, n, "graph builder") for p, n in zip(pairs[::2], pairs[1::2], strict=True)
         ]
         graph = self.graphs.load(blobs, _encoding(encoding), _target(target), self.backend)
         self._add_graph(memory, graph, out)
@@ -208,7 +210,8 @@ class WasiNnHost:
     ) -> None:
         array = self._slot(context).context.get_output(index)
         raw = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-        self.outputs[(context, index)] = TensorRecord(context, index, array)
+        if self.record:
+            self.outputs[(context, index)] = TensorRecord(context, index, array.copy())
         if raw.nbytes > size:
             memory.write_u32(written, raw.nbytes, "bytes written")
             raise AbiError(

@@ -39,7 +39,10 @@ class Context(Protocol):
         """Run inference on the bound inputs (raises BackendError on failure)."""
 
     def get_output(self, index: int) -> npt.NDArray[np.generic]:
-        """Output ``index`` of the last compute (raises InvalidInputError if there is none)."""
+        """Output ``index`` of the last compute (raises InvalidInputError if there is none).
+
+        The array may share memory with the engine: it is valid until the next ``compute``.
+        """
 
 
 class Graph(Protocol):

@@ -8,12 +8,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from wasinn_nb._types import ExecutionTarget, GraphEncoding
 from wasinn_nb.backends import backend_for
 from wasinn_nb.backends.base import Graph
 from wasinn_nb.errors import ModelNotFoundError, SpecError
 
-__all__ = ["GraphCache", "Preload"]
+__all__ = ["Buffer", "GraphCache", "Preload"]
+
+#: Model bytes as the host has them: ``bytes`` or a zero-copy view of guest memory.
+Buffer = bytes | npt.NDArray[np.uint8]
 
 _FIXED_FILES = {
     GraphEncoding.OPENVINO: ("model.xml", "model.bin"),
@@ -117,21 +123,27 @@ class GraphCache:
 
     def load(
         self,
-        builders: Sequence[bytes],
+        builders: Sequence[Buffer],
         encoding: GraphEncoding,
         target: ExecutionTarget,
         backend: str | None = None,
     ) -> Graph:
-        """The compiled graph for these model bytes, compiling it on first use."""
+        """The compiled graph for these model bytes, compiling it on first use.
+
+        ``builders`` may be views of guest memory: they are hashed in place and copied only
+        when the model has to be compiled.
+        """
         chosen = backend_for(encoding, backend)
         digest = hashlib.sha256()
-        for builder in builders:
-            digest.update(len(builder).to_bytes(8, "little"))
-            digest.update(builder)
+        arrays = [np.frombuffer(b, np.uint8) if isinstance(b, bytes) else b for b in builders]
+        for array in arrays:
+            digest.update(array.size.to_bytes(8, "little"))
+            digest.update(np.ascontiguousarray(array).data)
         key = (chosen.name, encoding, target, digest.hexdigest())
         with self._lock:
             if key not in self._graphs:
-                self._graphs[key] = chosen.load(builders, encoding, target)
+                blobs = [array.tobytes() for array in arrays]
+                self._graphs[key] = chosen.load(blobs, encoding, target)
             return self._graphs[key]
 
     def load_named(self, name: str, backend: str | None = None) -> Graph:

@@ -99,11 +99,11 @@ class OpenVinoContext:
         self._computed = True
 
     def get_output(self, index: int) -> npt.NDArray[np.generic]:
-        """A copy of output ``index``."""
+        """Output ``index``: a view of OpenVINO's buffer, valid until the next compute."""
         check_index(index, self._graph.outputs, "output")
         if not self._computed:
             raise InvalidInputError("get_output before compute")
-        return np.array(self._request.get_output_tensor(index).data, copy=True)
+        return np.asarray(self._request.get_output_tensor(index).data)
 
 
 class OpenVinoGraph:
