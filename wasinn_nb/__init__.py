@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from wasinn_nb._types import ColorOrder, DType, Interpolation, Layout, ResizeMode
 from wasinn_nb.errors import (
@@ -35,6 +36,14 @@ from wasinn_nb.im2tensor import (
 )
 from wasinn_nb.results import RunResult
 from wasinn_nb.runner import Runner, run
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%wasinn`` magics: ``%load_ext wasinn_nb``."""
+    from wasinn_nb.magics import load_ipython_extension as load
+
+    load(ipython)
+
 
 try:
     __version__ = version("wasinn-nb")
@@ -60,6 +69,7 @@ __all__ = [
     "__version__",
     "image_to_tensor",
     "load_image",
+    "load_ipython_extension",
     "load_tensor",
     "parse_tensor_name",
     "run",

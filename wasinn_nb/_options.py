@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NoReturn
 
 from wasinn_nb._types import ColorOrder, DType, Interpolation, Layout, ResizeMode
 from wasinn_nb.errors import SpecError
@@ -24,6 +24,8 @@ __all__ = [
     "RUN_OPTIONS",
     "TO_PNG_OPTIONS",
     "Option",
+    "OptionError",
+    "OptionParser",
     "add_options",
 ]
 
@@ -40,6 +42,41 @@ def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> N
     """Add every option to ``parser``."""
     for option in options:
         parser.add_argument(*option.flags, **option.kwargs)
+
+
+class OptionError(Exception):
+    """A command line that does not parse; the message is one line, ending with a help hint."""
+
+
+class OptionParser(argparse.ArgumentParser):
+    """An argument parser that raises :class:`OptionError` instead of printing and exiting."""
+
+    intermixed = False
+
+    @classmethod
+    def build(
+        cls,
+        prog: str,
+        options: Iterable[Option],
+        description: str = "",
+        *,
+        intermixed: bool = False,
+    ) -> OptionParser:
+        """A parser for ``options``; ``intermixed`` lets positionals and options mix freely."""
+        parser = cls(prog=prog, description=description)
+        add_options(parser, options)
+        parser.intermixed = intermixed
+        return parser
+
+    def error(self, message: str) -> NoReturn:
+        """Raise instead of exiting."""
+        raise OptionError(f"{message} (see {self.prog} --help)")
+
+    def parse(self, argv: list[str]) -> argparse.Namespace:
+        """Parse ``argv``; options and positionals may be mixed when ``intermixed``."""
+        if self.intermixed:
+            return self.parse_intermixed_args(argv)
+        return self.parse_args(argv)
 
 
 def _typed(parse: Any, metavar: str) -> Any:

@@ -9,7 +9,7 @@ from wasinn_nb.backends.models import Preload
 from wasinn_nb.errors import GuestError, SpecError
 from wasinn_nb.runner import default_runner
 
-__all__ = ["preloads_from", "run_guest"]
+__all__ = ["environment", "preloads_from", "run_guest"]
 
 
 def preloads_from(args: argparse.Namespace) -> list[Preload]:
@@ -24,7 +24,8 @@ def preloads_from(args: argparse.Namespace) -> list[Preload]:
     return preloads
 
 
-def _environment(pairs: list[str]) -> dict[str, str]:
+def environment(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` strings as a dict."""
     env = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -43,7 +44,7 @@ def run_guest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         preload=preloads_from(args),
         backend=args.backend,
         timeout=args.timeout,
-        env=_environment(args.env),
+        env=environment(args.env),
         stdout=out,
         stderr=err,
         record=False,

@@ -11,7 +11,7 @@ import argparse
 import enum
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 from wasinn_nb import _commands, _run_command
 from wasinn_nb._options import (
@@ -20,6 +20,8 @@ from wasinn_nb._options import (
     RUN_OPTIONS,
     TO_PNG_OPTIONS,
     Option,
+    OptionError,
+    OptionParser,
     add_options,
 )
 from wasinn_nb.errors import WasinnError
@@ -38,25 +40,6 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130
 
 
-class _UsageError(Exception):
-    """Raised by the parser instead of printing usage and exiting."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser that raises instead of exiting, optionally with intermixed parsing."""
-
-    intermixed = False
-
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{message} (see {self.prog} --help)")
-
-    def parse(self, argv: list[str]) -> argparse.Namespace:
-        """Parse ``argv``; options and positionals may be mixed when ``intermixed``."""
-        if self.intermixed:
-            return self.parse_intermixed_args(argv)
-        return self.parse_args(argv)
-
-
 _TRACEBACK = Option(("--traceback",), {"action": "store_true", "help": argparse.SUPPRESS})
 
 _SUBCOMMANDS: dict[str, tuple[str, tuple[Option, ...], Command]] = {
@@ -69,17 +52,16 @@ _SUBCOMMANDS: dict[str, tuple[str, tuple[Option, ...], Command]] = {
 }  # fmt: skip
 
 
-def _subcommand_parser(prog: str, name: str) -> _Parser:
+def _subcommand_parser(prog: str, name: str) -> OptionParser:
     summary, options, command = _SUBCOMMANDS[name]
-    parser = _Parser(prog=prog, description=summary[0].upper() + summary[1:] + ".")
-    add_options(parser, (*options, _TRACEBACK))
+    description = summary[0].upper() + summary[1:] + "."
+    parser = OptionParser.build(prog, (*options, _TRACEBACK), description, intermixed=name == "run")
     parser.set_defaults(command=command)
-    parser.intermixed = name == "run"
     return parser
 
 
-def _wasinn_parser() -> _Parser:
-    parser = _Parser(
+def _wasinn_parser() -> OptionParser:
+    parser = OptionParser(
         prog="wasinn", description="Run wasi-nn WebAssembly inference guests; convert tensors."
     )
     add_options(parser, (_TRACEBACK,))
@@ -133,7 +115,7 @@ def im2tensor_main(
 
 def _run(
     prog: str,
-    parser: _Parser,
+    parser: OptionParser,
     argv: Sequence[str] | None,
     stdout: TextIO | None,
     stderr: TextIO | None,
@@ -141,7 +123,7 @@ def _run(
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
         args = parser.parse(sys.argv[1:] if argv is None else list(argv))
-    except _UsageError as usage:
+    except OptionError as usage:
         print(f"{prog}: error: {usage}", file=err)
         return int(ExitStatus.USAGE)
     except SystemExit as exit_:  # --help and --version

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -69,6 +70,7 @@ class RunResult:
         input_records: Each tensor passed to ``set_input``, with its context and index.
         output_records: Each tensor read with ``get_output``, with its context and index.
         calls: Every wasi-nn call, with its errno and duration.
+        context_graphs: The compiled graph behind each execution context (for benchmarks).
         host_log: One line per failed wasi-nn call, explaining the errno the guest got.
         timings: Seconds per phase.
     """
@@ -84,6 +86,7 @@ class RunResult:
     calls: tuple[CallRecord, ...] = ()
     host_log: tuple[str, ...] = ()
     timings: Timings = field(default_factory=lambda: Timings(dict.fromkeys(PHASES, 0.0)))
+    context_graphs: Mapping[int, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

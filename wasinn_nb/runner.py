@@ -214,6 +214,7 @@ class Runner:
             output_records=tuple(host.outputs.values()),
             calls=tuple(host.calls),
             host_log=tuple(host_log),
+            context_graphs=dict(host.context_graphs),
             timings=Timings.collect(
                 host.calls,
                 compile=compiled_at - start,

@@ -104,6 +104,7 @@ class WasiNnHost:
     calls: list[CallRecord] = field(default_factory=list)
     inputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
     outputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
+    context_graphs: dict[int, Graph] = field(default_factory=dict)
     _graph_table: dict[int, Graph] = field(default_factory=dict)
     _context_table: dict[int, _ContextSlot] = field(default_factory=dict)
     _graph_ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -186,6 +187,7 @@ class WasiNnHost:
         handle = next(self._context_ids)
         memory.write_u32(out, handle, "context handle")
         self._context_table[handle] = _ContextSlot(model, model.init_context())
+        self.context_graphs[handle] = model
 
     def _slot(self, context: int) -> _ContextSlot:
         if context not in self._context_table:

@@ -116,6 +116,11 @@ class GraphCache:
             raise SpecError(f"preload {preload.name!r}: no such file: {', '.join(missing)}")
         self._preloads[preload.name] = preload
 
+    def remove(self, name: str) -> None:
+        """Forget the named model ``name`` (its compiled graph stays cached)."""
+        if self._preloads.pop(name, None) is None:
+            raise ModelNotFoundError(name, sorted(self._preloads))
+
     @property
     def preloads(self) -> dict[str, Preload]:
         """The named models, by name."""

@@ -1,0 +1,257 @@
+"""Turning output tensors into answers: classification scores and segmentation masks.
+
+Both are validated dataclasses with ``from_output`` constructors, cheap reprs, and rich
+displays in Jupyter (an interactive widget when ipywidgets is live, a PNG everywhere else).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from wasinn_nb.errors import ShapeError, SpecError
+from wasinn_nb.viz.palette import DEFAULT_PALETTE, Palette
+
+__all__ = ["Classification", "Prediction", "Segmentation", "load_labels"]
+
+Labels = Sequence[str] | str | os.PathLike[str] | None
+
+
+def load_labels(source: Labels) -> tuple[str, ...] | None:
+    """Labels from a sequence, or from a text file with one label per line.
+
+    ImageNet synset lines (``n01440764 tench, Tinca tinca``) are kept whole.
+    """
+    if source is None:
+        return None
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            lines = Path(source).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise SpecError(f"cannot read labels {source}: {error.strerror or error}") from None
+        return tuple(line.strip() for line in lines if line.strip())
+    return tuple(str(label) for label in source)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One class of a classification: its index, label and score."""
+
+    index: int
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Scores over classes, with labels; softmax, top-K and threshold as in a data-flow graph.
+
+    Example:
+        >>> c = Classification.from_output(np.array([[1.0, 3.0, 2.0]]), ["cat", "dog", "fox"])
+        >>> [p.label for p in c.top_k(2)]
+        ['dog', 'fox']
+        >>> round(c.softmax().top_k(1)[0].score, 3)
+        0.665
+    """
+
+    scores: npt.NDArray[np.float64]
+    labels: tuple[str, ...] | None = None
+    first_index: int = 0
+
+    def __post_init__(self) -> None:
+        if self.scores.ndim != 1 or self.scores.size == 0:
+            raise ShapeError("scores", "(classes,)", self.scores.shape)
+        if self.labels is not None and len(self.labels) < self.scores.size:
+            raise SpecError(f"{self.scores.size} scores but only {len(self.labels)} labels")
+
+    @classmethod
+    def from_output(
+        cls,
+        output: npt.NDArray[np.generic],
+        labels: Labels = None,
+        *,
+        scale: float = 1.0,
+        skip_first: bool = False,
+    ) -> Classification:
+        """Scores from a model output of shape ``(classes,)`` or ``(1, classes)``.
+
+        Args:
+            output: The output tensor.
+            labels: Class labels, or a label file.
+            scale: Multiply scores by this (e.g. 1/256 for a quantized u8 output).
+            skip_first: Drop index 0 (a "background" class, as in 1001-class TF models); label
+                ``i`` then names output ``i + 1``.
+        """
+        flat = np.asarray(output).reshape(-1) if np.asarray(output).ndim <= 2 else None
+        if flat is None or (np.asarray(output).ndim == 2 and np.asarray(output).shape[0] != 1):
+            raise ShapeError("classification output", "(classes,) or (1, classes)", output.shape)
+        scores = flat.astype(np.float64) * scale
+        return cls(scores[1:] if skip_first else scores, load_labels(labels), int(skip_first))
+
+    def label(self, index: int) -> str:
+        """The label of class ``index`` (its number when there are no labels)."""
+        return self.labels[index] if self.labels is not None else str(index + self.first_index)
+
+    def softmax(self) -> Classification:
+        """The same classes with scores turned into probabilities."""
+        shifted = np.exp(self.scores - self.scores.max())
+        return Classification(shifted / shifted.sum(), self.labels, self.first_index)
+
+    def top_k(self, k: int = 5) -> list[Prediction]:
+        """The ``k`` best classes, best first (ties keep index order)."""
+        order = np.argsort(-self.scores, kind="stable")[:k]
+        return [self._prediction(int(i)) for i in order]
+
+    def above(self, threshold: float) -> list[Prediction]:
+        """Every class scoring at least ``threshold``, best first."""
+        return [p for p in self.top_k(self.scores.size) if p.score >= threshold]
+
+    def _prediction(self, index: int) -> Prediction:
+        return Prediction(index + self.first_index, self.label(index), float(self.scores[index]))
+
+    def __repr__(self) -> str:
+        best = self.top_k(1)[0]
+        top = f"{best.index} {best.label!r} {best.score:.4g}"
+        return f"<Classification {self.scores.size} classes; top-1 {top}>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        from wasinn_nb.viz import render
+
+        top = self.top_k(5)
+        chart = render.bar_chart([f"{p.index} {p.label}" for p in top], [p.score for p in top])
+        return _bundle(self, chart, lambda: _widgets().TopKView(self, k=5), **kwargs)
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """A per-pixel class mask with its class labels and colours.
+
+    Example:
+        >>> logits = np.zeros((1, 2, 2, 2), np.float32); logits[0, 1, 0] = 1.0
+        >>> seg = Segmentation.from_output(logits, ["sky", "road"])
+        >>> seg.mask.tolist(), seg.shares
+        ([[1, 1], [0, 0]], {'sky': 0.5, 'road': 0.5})
+    """
+
+    mask: npt.NDArray[np.int32]
+    labels: tuple[str, ...]
+    palette: Palette = DEFAULT_PALETTE
+    image: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.mask.ndim != 2:
+            raise ShapeError("mask", "(H, W)", self.mask.shape)
+        if self.mask.size and int(self.mask.max()) >= len(self.labels):
+            raise SpecError(
+                f"mask has class {int(self.mask.max())} but only {len(self.labels)} labels"
+            )
+
+    @classmethod
+    def from_output(
+        cls,
+        output: npt.NDArray[np.generic],
+        labels: Labels = None,
+        *,
+        palette: Palette = DEFAULT_PALETTE,
+        image: npt.NDArray[np.uint8] | None = None,
+    ) -> Segmentation:
+        """A mask from class scores (argmax over C) or from class indices.
+
+        Scores are ``(1, C, H, W)`` or ``(C, H, W)`` floats; indices ``(H, W)`` or ``(1, H, W)``.
+
+        Args:
+            output: The output tensor.
+            labels: Class names (default: ``class 0``, ``class 1``, …), or a label file.
+            palette: Class colours.
+            image: The BGR image the mask belongs to, for overlays and displays.
+        """
+        array = np.asarray(output)
+        if np.issubdtype(array.dtype, np.floating):
+            scores = array[0] if array.ndim == 4 and array.shape[0] == 1 else array
+            if scores.ndim != 3:
+                raise ShapeError("segmentation scores", "(1, C, H, W) or (C, H, W)", array.shape)
+            mask, count = scores.argmax(axis=0).astype(np.int32), scores.shape[0]
+        else:
+            mask = (array[0] if array.ndim == 3 and array.shape[0] == 1 else array).astype(np.int32)
+            count = int(mask.max(initial=0)) + 1
+        names = load_labels(labels) or tuple(f"class {i}" for i in range(count))
+        return cls(mask, names, palette, image)
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """Fraction of pixels in each class, by label."""
+        counts = np.bincount(self.mask.ravel(), minlength=len(self.labels))
+        return {
+            label: float(n) / self.mask.size for label, n in zip(self.labels, counts, strict=True)
+        }
+
+    def colorized(self) -> npt.NDArray[np.uint8]:
+        """The mask painted with the palette (BGR)."""
+        from wasinn_nb.viz.render import colorize_mask
+
+        return colorize_mask(self.mask, self.palette)
+
+    def overlay(
+        self,
+        image: npt.NDArray[np.uint8] | None = None,
+        alpha: float = 0.5,
+        *,
+        visible: Sequence[int] | None = None,
+    ) -> npt.NDArray[np.uint8]:
+        """The class colours blended over a BGR ``image`` (default: the one given at creation)."""
+        from wasinn_nb.viz.render import overlay
+
+        base = image if image is not None else self.image
+        if base is None:
+            raise SpecError("no image to overlay: pass one, or give image= to from_output")
+        return overlay(base, self.mask, palette=self.palette, alpha=alpha, visible=visible)
+
+    def __repr__(self) -> str:
+        shares = ", ".join(f"{k} {v:.1%}" for k, v in self.shares.items())
+        height, width = self.mask.shape
+        return f"<Segmentation {width}x{height}, {len(self.labels)} classes: {shares}>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        from wasinn_nb.viz import render
+
+        panels = [self.colorized()] if self.image is None else [
+            self.image, self.colorized(), self.overlay()]  # fmt: skip
+        shares = list(self.shares.values())
+        picture = render.side_by_side(
+            [*panels, render.legend(self.labels, self.palette, shares=shares)]
+        )
+        return _bundle(
+            self, picture, lambda: _widgets().SegmentationView(self.image, self), **kwargs
+        )
+
+
+def _widgets() -> Any:
+    from wasinn_nb.viz import widgets
+
+    return widgets
+
+
+def _bundle(
+    owner: object, picture: npt.NDArray[np.uint8], make_widget: Any, **kwargs: Any
+) -> dict[str, Any]:
+    """A display bundle: a live widget if ipywidgets can make one, plus a PNG and text always."""
+    from wasinn_nb.viz.render import encode_png
+
+    bundle: dict[str, Any] = {
+        "text/plain": repr(owner),
+        "image/png": base64.b64encode(encode_png(picture)).decode("ascii"),
+    }
+    try:
+        widget_bundle = make_widget()._repr_mimebundle_(**kwargs)
+    except ImportError:
+        return bundle
+    if widget_bundle:
+        bundle.update({k: v for k, v in widget_bundle.items() if k != "text/plain"})
+    return bundle

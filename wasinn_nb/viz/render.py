@@ -1,0 +1,171 @@
+"""Pure rendering: masks, overlays, legends and bar charts as ``uint8`` BGR images.
+
+Every function takes and returns numpy arrays in OpenCV's BGR order (state it when an image is
+RGB), draws with OpenCV, and keeps no state, so the same pixels serve the widgets, the PNG
+fallback of results in notebooks, and the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from wasinn_nb.errors import ShapeError
+from wasinn_nb.viz.palette import DEFAULT_PALETTE, Palette
+
+__all__ = [
+    "BGRImage",
+    "bar_chart",
+    "colorize_mask",
+    "encode_png",
+    "legend",
+    "overlay",
+    "side_by_side",
+    "tensor_grid",
+]
+
+BGRImage = npt.NDArray[np.uint8]
+
+_WHITE = (255, 255, 255)
+_TEXT = (32, 32, 32)
+
+
+def colorize_mask(mask: npt.NDArray[np.integer], palette: Palette = DEFAULT_PALETTE) -> BGRImage:
+    """Paint each pixel of an ``(H, W)`` class-index mask with its class colour.
+
+    Example:
+        >>> from wasinn_nb.viz.palette import Palette
+        >>> colorize_mask(np.array([[0, 1]]), Palette.from_hex("#ff0000", "#0000ff")).tolist()
+        [[[0, 0, 255], [255, 0, 0]]]
+    """
+    if mask.ndim != 2:
+        raise ShapeError("mask", "(H, W)", mask.shape)
+    lut = np.array([palette[i].as_bgr() for i in range(int(mask.max(initial=0)) + 1)], np.uint8)
+    colors: BGRImage = lut[mask]
+    return colors
+
+
+def overlay(
+    image: BGRImage,
+    mask: npt.NDArray[np.integer],
+    *,
+    palette: Palette = DEFAULT_PALETTE,
+    alpha: float = 0.5,
+    visible: Sequence[int] | None = None,
+) -> BGRImage:
+    """Blend class colours over ``image``: ``(1 - alpha) * image + alpha * colour``.
+
+    Args:
+        image: ``(H, W, 3)`` BGR pixels (or ``(H, W)`` grey).
+        mask: ``(h, w)`` class indices; resized to the image (nearest) if its size differs.
+        palette: Class colours.
+        alpha: Opacity of the colours, 0 (image only) to 1 (colours only).
+        visible: Classes to paint; others show the image unchanged. ``None`` paints all.
+
+    Example:
+        >>> img = np.full((1, 2, 3), 100, np.uint8)
+        >>> overlay(img, np.array([[0, 1]]), alpha=1.0, visible=[1])[0, 0].tolist()
+        [100, 100, 100]
+    """
+    import cv2
+
+    base = np.asarray(
+        cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image, np.uint8
+    )
+    if base.ndim != 3 or base.shape[2] != 3:
+        raise ShapeError("image", "(H, W, 3) BGR or (H, W) grey", image.shape)
+    if mask.ndim != 2:
+        raise ShapeError("mask", "(H, W)", mask.shape)
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    if mask.shape != base.shape[:2]:
+        size = (base.shape[1], base.shape[0])
+        mask = np.asarray(
+            cv2.resize(mask.astype(np.int32), size, interpolation=cv2.INTER_NEAREST), np.int32
+        )
+    colors = colorize_mask(mask, palette)
+    blended = cv2.addWeighted(base, 1 - alpha, colors, alpha, 0.0)
+    if visible is not None:
+        hidden = ~np.isin(mask, list(visible))
+        blended[hidden] = base[hidden]
+    return np.asarray(blended, dtype=np.uint8)
+
+
+def side_by_side(images: Sequence[BGRImage], *, gap: int = 8) -> BGRImage:
+    """Images in a row on a white background, scaled to the first one's height."""
+    import cv2
+
+    height = images[0].shape[0]
+    scaled = []
+    for image in images:
+        color = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+        width = max(1, round(color.shape[1] * height / color.shape[0]))
+        resized = cv2.resize(color, (width, height), interpolation=cv2.INTER_AREA)
+        scaled.append(np.asarray(resized, np.uint8))
+    total = sum(i.shape[1] for i in scaled) + gap * (len(scaled) - 1)
+    canvas = np.full((height, total, 3), 255, np.uint8)
+    left = 0
+    for image in scaled:
+        canvas[:, left : left + image.shape[1]] = image
+        left += image.shape[1] + gap
+    return canvas
+
+
+def legend(
+    labels: Sequence[str], palette: Palette, *, shares: Sequence[float] | None = None
+) -> BGRImage:
+    """A legend: one colour swatch and label (with its pixel share) per row."""
+    import cv2
+
+    row, width = 22, 260
+    canvas = np.full((row * len(labels) + 6, width, 3), 255, np.uint8)
+    for index, label in enumerate(labels):
+        top = 3 + index * row
+        cv2.rectangle(canvas, (6, top + 3), (22, top + 17), palette[index].as_bgr(), -1)
+        text = label if shares is None else f"{label}  {shares[index]:.1%}"
+        cv2.putText(canvas, text, (30, top + 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, _TEXT, 1,
+                    cv2.LINE_AA)  # fmt: skip
+    return canvas
+
+
+def bar_chart(
+    labels: Sequence[str], scores: Sequence[float], *, color: tuple[int, int, int] = (180, 119, 31)
+) -> BGRImage:
+    """Horizontal bars, one row per label, scaled to the largest score (colour is BGR)."""
+    import cv2
+
+    row, label_width, bar_width = 24, 260, 220
+    canvas = np.full((row * len(labels) + 6, label_width + bar_width + 70, 3), 255, np.uint8)
+    top_score = max((abs(s) for s in scores), default=1.0) or 1.0
+    for index, (label, score) in enumerate(zip(labels, scores, strict=True)):
+        top = 3 + index * row
+        cv2.putText(canvas, label[:36], (6, top + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, _TEXT, 1,
+                    cv2.LINE_AA)  # fmt: skip
+        length = round(bar_width * max(score, 0.0) / top_score)
+        cv2.rectangle(canvas, (label_width, top + 4), (label_width + length, top + 18), color, -1)
+        cv2.putText(canvas, f"{score:.3f}", (label_width + length + 6, top + 16),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, _TEXT, 1, cv2.LINE_AA)  # fmt: skip
+    return canvas
+
+
+def tensor_grid(
+    array: npt.NDArray[np.generic], channel_axis: int, *, max_channels: int = 16
+) -> BGRImage:
+    """Each channel of an image-like tensor as a grey tile (min..max scaled), in a row."""
+    from wasinn_nb.im2tensor.pipeline import channel_to_image
+
+    count = min(array.shape[channel_axis], max_channels)
+    tiles = [channel_to_image(array, channel_axis, i) for i in range(count)]
+    return side_by_side(tiles, gap=4)
+
+
+def encode_png(image: BGRImage) -> bytes:
+    """PNG bytes of a BGR (or grey) image."""
+    import cv2
+
+    ok, data = cv2.imencode(".png", image)
+    if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
+        raise ShapeError("image", "(H, W) or (H, W, 3) uint8", image.shape)
+    return bytes(data.tobytes())
