@@ -103,6 +103,23 @@ class RunResult:
         """The output tensors, in the order the guest first read them."""
         return tuple(r.array for r in self.output_records)
 
+    def _repr_html_(self) -> str:
+        """A summary table: status, tensors, and where the time went."""
+        import html
+
+        status = f"exit {self.exit_code}" if self.error is None else html.escape(self.error)
+        rows = [f"<tr><th align=left>{html.escape(self.module)}</th><td>{status}</td></tr>"]
+        for kind, records in (("input", self.input_records), ("output", self.output_records)):
+            for r in records:
+                shape = "x".join(map(str, r.array.shape))
+                rows.append(
+                    f"<tr><td>{kind} {r.index} (context {r.context})</td>"
+                    f"<td>{shape} {r.array.dtype.name}</td></tr>"
+                )
+        times = " · ".join(f"{p} {self.timings[p] * 1e3:.1f} ms" for p in PHASES)
+        rows.append(f"<tr><td>timings</td><td>{times}</td></tr>")
+        return "<table>" + "".join(rows) + "</table>"
+
     def __repr__(self) -> str:
         status = f"exit {self.exit_code}" if self.error is None else f"failed: {self.error}"
         shapes = ", ".join(f"{'x'.join(map(str, a.shape))} {a.dtype.name}" for a in self.outputs)
