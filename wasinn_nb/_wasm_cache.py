@@ -105,6 +105,8 @@ class ModuleCache:
             pass
 
     def clear(self) -> None:
-        """Forget the in-memory modules (the disk cache stays)."""
+        """Forget the in-memory modules (the disk cache stays) and free them."""
         with self._lock:
-            self._modules.clear()
+            modules, self._modules = list(self._modules.values()), {}
+        for module in modules:
+            module.close()

@@ -10,7 +10,9 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import codecs
+import gc
 import os
 import sys
 import threading
@@ -34,6 +36,10 @@ __all__ = ["DirMapping", "ModuleSource", "Runner", "default_runner", "run"]
 
 ModuleSource = str | os.PathLike[str] | bytes
 _TICK = 0.01  # seconds per epoch tick while a run with a timeout is active
+
+# wasmtime objects free themselves through ctypes in __del__. Free them at exit while ctypes
+# still works, not during interpreter teardown (which prints "Exception ignored" noise).
+atexit.register(gc.collect)
 _FOREVER = 2**62
 
 
@@ -263,7 +269,7 @@ class Runner:
     def _start(
         self, store: Store, instance: object, timeout: float | None
     ) -> tuple[int | None, str | None]:
-        from wasmtime import ExitTrap, Func, Trap, TrapCode
+        from wasmtime import ExitTrap, Func, Trap, TrapCode, WasmtimeError
 
         start = instance.exports(store).get("_start")  # type: ignore[attr-defined]
         if not isinstance(start, Func):
@@ -280,13 +286,42 @@ class Runner:
         except Trap as trap:
             if trap.trap_code == TrapCode.INTERRUPT:
                 return None, f"timed out after {timeout:g} s"
-            return None, f"trapped: {_first_line(trap)}"
+            return None, f"trapped: {_cause(trap)}"
+        except WasmtimeError as error:  # e.g. a WASI call from a guest without memory
+            return None, f"trapped: {_cause(error)}"
         return 0, None
 
     def reset(self) -> None:
         """Forget compiled modules and graphs held in memory (named models stay)."""
         self.modules.clear()
         self.graphs.clear()
+
+    def close(self) -> None:
+        """Free the engine and compiled modules; the runner cannot be used afterwards."""
+        self.modules.clear()
+        self.engine.close()
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _cause(error: BaseException) -> str:
+    r"""The cause of a wasmtime error: the line after "Caused by:", else the last line.
+
+    Example:
+        >>> trap = ["error while executing at wasm backtrace:", "    0: 0x1f - <unknown>!f",
+        ...         "", "Caused by:", "    wasm trap: wasm `unreachable` instruction executed"]
+        >>> _cause(Exception("\n".join(trap)))
+        'wasm trap: wasm `unreachable` instruction executed'
+    """
+    text = str(getattr(error, "message", None) or error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if "Caused by:" in lines and lines.index("Caused by:") + 1 < len(lines):
+        return lines[lines.index("Caused by:") + 1]
+    return lines[-1] if lines else type(error).__name__
 
 
 def _first_line(error: BaseException) -> str:
@@ -305,6 +340,7 @@ def default_runner() -> Runner:
     with _default_lock:
         if _default is None:
             _default = Runner()
+            atexit.register(_default.close)
         return _default
 
 

@@ -214,6 +214,7 @@ class WasiNnHost:
         raw = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
         if self.record:
             self.outputs[(context, index)] = TensorRecord(context, index, array.copy())
+        memory.span(written, 4, "bytes written")  # check before touching the guest's buffer
         if raw.nbytes > size:
             memory.write_u32(written, raw.nbytes, "bytes written")
             raise AbiError(
@@ -278,5 +279,11 @@ def _read_tensor(
             NnErrno.INVALID_ARGUMENT,
         )
     data = memory.span(data_ptr, data_len, "tensor data")
-    array: npt.NDArray[np.generic] = data.copy().view(dtype.numpy).reshape(dims)
+    try:
+        array: npt.NDArray[np.generic] = data.copy().view(dtype.numpy).reshape(dims)
+    except ValueError:  # e.g. an empty tensor whose other dims overflow numpy's shape limits
+        shape = "x".join(map(str, dims))
+        raise AbiError(
+            f"tensor dims {shape} are not a valid shape", NnErrno.INVALID_ARGUMENT
+        ) from None
     return array
