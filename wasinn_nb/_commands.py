@@ -32,7 +32,7 @@ from wasinn_nb.im2tensor.io import save_image
 from wasinn_nb.im2tensor.pipeline import channel_to_image
 from wasinn_nb.im2tensor.stats import guess_channel_axis
 
-__all__ = ["convert", "expand_images", "inspect", "to_png"]
+__all__ = ["convert", "expand_images", "fetch", "inspect", "to_png"]
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
@@ -138,6 +138,24 @@ def _read_tensor(args: argparse.Namespace) -> tuple[npt.NDArray[np.generic], Ten
     shape = name.shape if name is not None and (raw or args.dims) else None
     dtype = args.dtype or (name.dtype if name else None)
     return load_tensor(path, shape=shape, dtype=dtype), name
+
+
+def fetch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``fetch``: fetch assets (or list them) and print where each one is."""
+    from wasinn_nb import data
+
+    if args.list or not args.names:
+        for name, members in data.BUNDLES.items():
+            print(f"{name:<34} bundle: {', '.join(members)}", file=out)
+        for asset in data.ASSETS.values():
+            print(
+                f"{asset.name:<34} {asset.size:>12,} B  {asset.license:<12.12}  {asset.source}",
+                file=out,
+            )
+        return 0
+    for name, path in data.fetch(*args.names, mirror=args.mirror, dest=args.dest).items():
+        print(f"{name:<34} {path}", file=out)
+    return 0
 
 
 def inspect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

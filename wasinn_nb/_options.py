@@ -19,6 +19,7 @@ from wasinn_nb.im2tensor.spec import parse_dims
 
 __all__ = [
     "CONVERT_OPTIONS",
+    "FETCH_OPTIONS",
     "INSPECT_OPTIONS",
     "NORMALIZE_OPTIONS",
     "RUN_OPTIONS",
@@ -339,4 +340,25 @@ RUN_OPTIONS: tuple[Option, ...] = (
             "help": "environment variable for the guest; repeatable",
         },
     ),
+)
+
+
+FETCH_OPTIONS: tuple[Option, ...] = (
+    Option(
+        ("names",),
+        {"nargs": "*", "metavar": "NAME", "help": "assets or bundles to fetch (see --list)"},
+    ),
+    Option(
+        ("--mirror",),
+        {
+            "metavar": "DIR",
+            "help": "copy from this local folder (laid out like shared/fixtures) instead of "
+            "downloading; default $WASINN_MIRROR",
+        },
+    ),
+    Option(
+        ("--dest",),
+        {"metavar": "DIR", "help": "put the files here (default: the wasinn-nb data cache)"},
+    ),
+    Option(("--list",), {"action": "store_true", "help": "list what can be fetched"}),
 )

@@ -16,6 +16,7 @@ from typing import TextIO
 from wasinn_nb import _commands, _run_command
 from wasinn_nb._options import (
     CONVERT_OPTIONS,
+    FETCH_OPTIONS,
     INSPECT_OPTIONS,
     RUN_OPTIONS,
     TO_PNG_OPTIONS,
@@ -49,6 +50,7 @@ _SUBCOMMANDS: dict[str, tuple[str, tuple[Option, ...], Command]] = {
     "inspect": ("print shape, dtype and per-channel stats of a tensor file", INSPECT_OPTIONS,
                 _commands.inspect),
     "to-png": ("turn a tensor file back into an image", TO_PNG_OPTIONS, _commands.to_png),
+    "fetch": ("fetch models and images (verified by sha256)", FETCH_OPTIONS, _commands.fetch),
 }  # fmt: skip
 
 

@@ -1,0 +1,141 @@
+"""The fetcher: pinned digests, mirror copies, verified downloads, nothing partial left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from _paths import FIXTURES
+
+from wasinn_nb.cli import main
+from wasinn_nb.data import ASSETS, BUNDLES, Asset, FetchError, fetch, fetch_asset
+from wasinn_nb.data.fetch import resolve_names
+
+PAYLOAD = b"model bytes " * 1000
+ASSET = Asset("toy", "toy.bin", "model", (), len(PAYLOAD), hashlib.sha256(PAYLOAD).hexdigest(),
+              "MIT", "test payload")  # fmt: skip
+
+
+class Handler(BaseHTTPRequestHandler):
+    """/good serves the payload, /bad other bytes, /cut half of it then hangs up."""
+
+    def do_GET(self) -> None:
+        body = {"/good": PAYLOAD, "/bad": PAYLOAD[::-1], "/cut": PAYLOAD}.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2] if self.path == "/cut" else body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+def toy(*urls: str) -> Asset:
+    return replace(ASSET, urls=urls)
+
+
+def test_download_is_verified_and_cached(server, tmp_path):
+    path = fetch_asset(toy(f"{server}/good"), dest=tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD
+    assert fetch_asset(toy("http://127.0.0.1:9/unreachable"), dest=tmp_path) == path  # cached
+
+
+def test_wrong_hash_is_an_error_and_leaves_no_file(server, tmp_path):
+    with pytest.raises(FetchError, match="is not the pinned"):
+        fetch_asset(toy(f"{server}/bad"), dest=tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_download_leaves_no_partial_file(server, tmp_path):
+    with pytest.raises(FetchError, match=r"cut short|IncompleteRead|Connection"):
+        fetch_asset(toy(f"{server}/cut"), dest=tmp_path, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_next_url_is_tried_after_a_failure(server, tmp_path):
+    path = fetch_asset(toy(f"{server}/missing", f"{server}/good"), dest=tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_a_damaged_cached_copy_is_replaced(server, tmp_path):
+    (tmp_path / "toy.bin").write_bytes(b"damaged")
+    path = fetch_asset(toy(f"{server}/good"), dest=tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_offline_without_mirror_names_the_url_and_the_mirror_option(tmp_path):
+    asset = replace(toy("http://127.0.0.1:9/toy.bin"), mirror="toys/toy.bin")
+    with pytest.raises(FetchError) as raised:
+        fetch_asset(asset, dest=tmp_path, mirror=tmp_path / "no-mirror")
+    message = str(raised.value)
+    assert "http://127.0.0.1:9/toy.bin" in message and "--mirror DIR" in message
+    assert "toys/toy.bin" in message
+
+
+def test_a_mirror_file_with_the_wrong_hash_is_refused(tmp_path):
+    mirror = tmp_path / "mirror"
+    (mirror / "toys").mkdir(parents=True)
+    (mirror / "toys" / "toy.bin").write_bytes(b"not the model")
+    with pytest.raises(FetchError, match="does not have the sha256"):
+        fetch_asset(replace(ASSET, mirror="toys/toy.bin"), dest=tmp_path / "out", mirror=mirror)
+    assert not (tmp_path / "out" / "toy.bin").exists()
+
+
+def test_unknown_names_list_the_known_ones():
+    with pytest.raises(FetchError, match=r"unknown asset .roads..*road-segmentation"):
+        resolve_names(["roads"])
+
+
+@pytest.mark.parametrize("asset", [a for a in ASSETS.values() if a.mirror], ids=lambda a: a.name)
+def test_manifest_matches_the_mirror(asset):
+    path = FIXTURES / str(asset.mirror)
+    if not path.is_file():
+        pytest.skip(f"mirror not found at {FIXTURES}")
+    assert path.stat().st_size == asset.size
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == asset.sha256
+
+
+def test_manifest_is_complete():
+    for asset in ASSETS.values():
+        assert asset.urls and all(u.startswith("https://") for u in asset.urls), asset.name
+        assert len(asset.sha256) == 64 and asset.size > 0 and asset.license
+    for members in BUNDLES.values():
+        assert all(m in ASSETS for m in members)
+
+
+def test_fetch_bundle_from_the_mirror_via_the_cli(tmp_path):
+    if not (FIXTURES / "tflite-birds_v1-image").is_dir():
+        pytest.skip("no mirror")
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["fetch", "birds", "--mirror", str(FIXTURES), "--dest", str(tmp_path)],
+                  stdout=out, stderr=err)  # fmt: skip
+    assert status == 0, err.getvalue()
+    assert "bird.jpg" in out.getvalue()
+    assert (tmp_path / "bird.jpg").stat().st_size == ASSETS["bird.jpg"].size
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bird.jpg", "lite-model_aiy_vision_classifier_birds_V1_3.tflite"]  # fmt: skip
+
+
+def test_fetch_returns_paths_under_the_data_dir(tmp_path, monkeypatch):
+    if not (FIXTURES / "wasi-nn-onnx").is_dir():
+        pytest.skip("no mirror")
+    monkeypatch.setenv("WASINN_DATA_DIR", str(tmp_path))
+    paths = fetch("identity.onnx", mirror=FIXTURES)
+    assert paths["identity.onnx"] == Path(tmp_path) / "model" / "identity_input_output.onnx"

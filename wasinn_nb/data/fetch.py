@@ -1,0 +1,181 @@
+"""Fetch the assets of :mod:`wasinn_nb.data.manifest`: from a mirror folder or upstream, verified.
+
+Downloads stream into a temporary file beside the target, hashing as they go; only a complete
+file with the pinned sha256 is renamed into place. A cached file with a wrong digest is removed
+and fetched again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from wasinn_nb.data.manifest import ASSETS, BUNDLES, Asset
+from wasinn_nb.errors import WasinnError
+from wasinn_nb.im2tensor.io import atomic_write
+
+__all__ = ["FetchError", "data_dir", "fetch", "fetch_asset", "mirror_dir", "resolve_names"]
+
+_CHUNK = 1 << 20
+
+
+class FetchError(WasinnError):
+    """An asset could not be fetched, or what arrived is not what was pinned."""
+
+
+def data_dir() -> Path:
+    """Where fetched assets are kept: ``$WASINN_DATA_DIR``, else the user cache folder."""
+    from platformdirs import user_cache_path
+
+    configured = os.environ.get("WASINN_DATA_DIR")
+    return Path(configured) if configured else user_cache_path("wasinn-nb") / "data"
+
+
+def mirror_dir(mirror: str | os.PathLike[str] | None = None) -> Path | None:
+    """The mirror folder: ``mirror`` if given, else ``$WASINN_MIRROR``, else none."""
+    chosen = mirror if mirror is not None else os.environ.get("WASINN_MIRROR")
+    return Path(chosen) if chosen else None
+
+
+def resolve_names(names: Iterable[str]) -> list[Asset]:
+    """Assets for asset or bundle names, in order, without repeats.
+
+    Example:
+        >>> [a.filename for a in resolve_names(["birds", "bird.jpg"])]
+        ['lite-model_aiy_vision_classifier_birds_V1_3.tflite', 'bird.jpg']
+
+    Raises:
+        FetchError: For a name that is neither (with the known names).
+    """
+    assets: dict[str, Asset] = {}
+    for name in names:
+        if name in BUNDLES:
+            assets.update((n, ASSETS[n]) for n in BUNDLES[name])
+        elif name in ASSETS:
+            assets[name] = ASSETS[name]
+        else:
+            known = ", ".join(sorted(BUNDLES) + sorted(ASSETS))
+            raise FetchError(f"unknown asset {name!r} (known: {known})")
+    return list(assets.values())
+
+
+def fetch(
+    *names: str,
+    mirror: str | os.PathLike[str] | None = None,
+    dest: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> dict[str, Path]:
+    """Fetch assets or bundles by name; return each asset's local path by asset name.
+
+    Args:
+        names: Asset names (``road-segmentation-adas-0001.xml``) or bundles
+            (``road-segmentation``).
+        mirror: A local folder laid out like ``shared/fixtures`` to copy from instead of the
+            network (default: ``$WASINN_MIRROR``).
+        dest: Put files here instead of ``data_dir()/<kind>``.
+        progress: Show a progress bar (default: when stderr is a terminal).
+
+    Raises:
+        FetchError: If an asset is neither cached, in the mirror nor downloadable, or a copy
+            does not match its sha256.
+
+    Example:
+        ``fetch("road-segmentation", mirror="../shared/fixtures")`` returns the paths of the
+        road model's xml and bin and of its test image, copied into :func:`data_dir`.
+    """
+    return {
+        asset.name: fetch_asset(asset, mirror=mirror, dest=dest, progress=progress)
+        for asset in resolve_names(names)
+    }
+
+
+def fetch_asset(
+    asset: Asset,
+    *,
+    mirror: str | os.PathLike[str] | None = None,
+    dest: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+) -> Path:
+    """Fetch one asset (see :func:`fetch`)."""
+    target = (
+        Path(dest) / asset.filename
+        if dest is not None
+        else data_dir() / asset.kind / asset.filename
+    )
+    if target.is_file():
+        if _digest(target) == asset.sha256:
+            return target
+        target.unlink()  # a damaged or stale copy: fetch it again
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = mirror_dir(mirror)
+    if folder is not None and asset.mirror is not None and (folder / asset.mirror).is_file():
+        return _copy(folder / asset.mirror, target, asset)
+    failures = []
+    for url in asset.urls:
+        try:
+            return _download(url, target, asset, progress)
+        except FetchError as error:
+            failures.append(str(error))
+    hint = (
+        f"; or pass --mirror DIR / set WASINN_MIRROR to a folder holding {asset.mirror}"
+        if asset.mirror
+        else ""
+    )
+    raise FetchError(f"cannot fetch {asset.name}: {'; '.join(failures)}{hint}")
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _copy(source: Path, target: Path, asset: Asset) -> Path:
+    if _digest(source) != asset.sha256:
+        raise FetchError(f"{source} does not have the sha256 pinned for {asset.name}")
+    with atomic_write(target) as out, source.open("rb") as src:
+        shutil.copyfileobj(src, out, _CHUNK)
+    return target
+
+
+def _download(url: str, target: Path, asset: Asset, progress: bool | None) -> Path:
+    import urllib.error
+    import urllib.request
+
+    from tqdm import tqdm
+
+    quiet = None if progress is None else not progress
+    bar = tqdm(total=asset.size, unit="B", unit_scale=True, desc=asset.filename,
+               file=sys.stderr, disable=quiet)  # fmt: skip
+    try:
+        # S310: the URLs are the manifest's own https addresses (and test servers)
+        with urllib.request.urlopen(url, timeout=30) as response, atomic_write(target) as out:  # noqa: S310
+            _stream(response, out, asset, url, bar.update)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise FetchError(f"{url}: {reason}") from None
+    finally:
+        bar.close()
+    return target
+
+
+def _stream(response: IO[bytes], out: IO[bytes], asset: Asset, url: str, advance: object) -> None:
+    digest, received = hashlib.sha256(), 0
+    while chunk := response.read(_CHUNK):
+        received += len(chunk)
+        if received > asset.size:
+            raise FetchError(f"{url}: more than the expected {asset.size:,} bytes")
+        digest.update(chunk)
+        out.write(chunk)
+        advance(len(chunk))  # type: ignore[operator]
+    if received != asset.size:
+        raise FetchError(f"{url}: download cut short ({received:,} of {asset.size:,} bytes)")
+    if digest.hexdigest() != asset.sha256:
+        raise FetchError(f"{url}: sha256 {digest.hexdigest()} is not the pinned {asset.sha256}")
