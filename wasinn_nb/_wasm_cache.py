@@ -20,7 +20,7 @@ from wasinn_nb.im2tensor.io import atomic_write
 if TYPE_CHECKING:
     from wasmtime import Engine, Module
 
-__all__ = ["ModuleCache", "default_cache_dir"]
+__all__ = ["ModuleCache", "default_cache_dir", "looks_like_wat"]
 
 _WASM_MAGIC = b"\0asm"
 
@@ -33,8 +33,14 @@ def default_cache_dir() -> Path:
     return Path(configured) if configured else user_cache_path("wasinn-nb") / "modules"
 
 
-def _looks_like_wat(data: bytes) -> bool:
-    text = data.decode("utf-8", errors="replace")
+def looks_like_wat(data: bytes | str) -> bool:
+    r"""Whether ``data`` is WebAssembly text: an s-expression after any comments.
+
+    Example:
+        >>> looks_like_wat(";; a guest\n(module)"), looks_like_wat("guests/a.wasm")
+        (True, False)
+    """
+    text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")
     text = re.sub(r";;[^\n]*|\(;.*?;\)", "", text, flags=re.DOTALL)
     return text.lstrip().startswith("(")
 
@@ -88,7 +94,7 @@ class ModuleCache:
     def _compile(self, data: bytes, name: str) -> Module:
         from wasmtime import Module, WasmtimeError
 
-        if not (data.startswith(_WASM_MAGIC) or _looks_like_wat(data)):
+        if not (data.startswith(_WASM_MAGIC) or looks_like_wat(data)):
             raise GuestError(f"{name} is neither a wasm binary nor WAT text")
         try:
             return Module(self._engine, data if data.startswith(_WASM_MAGIC) else data.decode())

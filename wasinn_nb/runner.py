@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from wasinn_nb._wasm_cache import ModuleCache, default_cache_dir
+from wasinn_nb._wasm_cache import ModuleCache, default_cache_dir, looks_like_wat
 from wasinn_nb.abi.host import WasiNnHost
 from wasinn_nb.backends import get_backend
 from wasinn_nb.backends.models import GraphCache, Preload
@@ -144,7 +144,7 @@ class Runner:
         if isinstance(module, bytes):
             return self.modules.get(module, "<bytes>"), "<bytes>"
         text = os.fspath(module)
-        if text.lstrip().startswith("("):
+        if looks_like_wat(text):
             return self.modules.get(text, "<wat>"), "<wat>"
         try:
             data = Path(text).read_bytes()
