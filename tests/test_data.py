@@ -14,7 +14,7 @@ from _paths import FIXTURES
 
 from wasinn_nb.cli import main
 from wasinn_nb.data import ASSETS, BUNDLES, Asset, FetchError, fetch, fetch_asset
-from wasinn_nb.data.fetch import resolve_names
+from wasinn_nb.data.fetcher import resolve_names
 
 PAYLOAD = b"model bytes " * 1000
 ASSET = Asset("toy", "toy.bin", "model", (), len(PAYLOAD), hashlib.sha256(PAYLOAD).hexdigest(),

@@ -32,7 +32,7 @@ from wasinn_nb.im2tensor.io import save_image
 from wasinn_nb.im2tensor.pipeline import channel_to_image
 from wasinn_nb.im2tensor.stats import guess_channel_axis
 
-__all__ = ["convert", "expand_images", "fetch", "inspect", "to_png"]
+__all__ = ["convert", "demo", "expand_images", "fetch", "inspect", "to_png"]
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
@@ -155,6 +155,17 @@ def fetch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     for name, path in data.fetch(*args.names, mirror=args.mirror, dest=args.dest).items():
         print(f"{name:<34} {path}", file=out)
+    return 0
+
+
+def demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``demo``: the road-segmentation walkthrough from the command line."""
+    from wasinn_nb.demo import road_segmentation
+
+    result = road_segmentation(args.out, mirror=args.mirror, stdout=out)
+    shares = ", ".join(f"{label} {share:.3f}" for label, share in result.shares.items())
+    print(f"class shares: {shares}", file=out)
+    print(f"overlay: {result.overlay}", file=out)
     return 0
 
 

@@ -19,6 +19,7 @@ from wasinn_nb.im2tensor.spec import parse_dims
 
 __all__ = [
     "CONVERT_OPTIONS",
+    "DEMO_OPTIONS",
     "FETCH_OPTIONS",
     "INSPECT_OPTIONS",
     "NORMALIZE_OPTIONS",
@@ -361,4 +362,24 @@ FETCH_OPTIONS: tuple[Option, ...] = (
         {"metavar": "DIR", "help": "put the files here (default: the wasinn-nb data cache)"},
     ),
     Option(("--list",), {"action": "store_true", "help": "list what can be fetched"}),
+)
+
+
+DEMO_OPTIONS: tuple[Option, ...] = (
+    Option(
+        ("--out",),
+        {
+            "default": "tensor",
+            "metavar": "DIR",
+            "help": "where tensors and the overlay go (tensor/)",
+        },
+    ),
+    Option(
+        ("--mirror",),
+        {
+            "metavar": "DIR",
+            "help": "take the model and photo from this folder (default "
+            "$WASINN_MIRROR; else download)",
+        },
+    ),
 )

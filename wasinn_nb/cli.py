@@ -16,6 +16,7 @@ from typing import TextIO
 from wasinn_nb import _commands, _run_command
 from wasinn_nb._options import (
     CONVERT_OPTIONS,
+    DEMO_OPTIONS,
     FETCH_OPTIONS,
     INSPECT_OPTIONS,
     RUN_OPTIONS,
@@ -51,6 +52,8 @@ _SUBCOMMANDS: dict[str, tuple[str, tuple[Option, ...], Command]] = {
                 _commands.inspect),
     "to-png": ("turn a tensor file back into an image", TO_PNG_OPTIONS, _commands.to_png),
     "fetch": ("fetch models and images (verified by sha256)", FETCH_OPTIONS, _commands.fetch),
+    "demo": ("segment a road photo with the road-seg guest, write an overlay PNG", DEMO_OPTIONS,
+             _commands.demo),
 }  # fmt: skip
 
 

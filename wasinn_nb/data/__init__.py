@@ -6,7 +6,7 @@ Example:
     'road-segmentation-adas-0001.xml'
 """
 
-from wasinn_nb.data.fetch import FetchError, data_dir, fetch, fetch_asset, mirror_dir
+from wasinn_nb.data.fetcher import FetchError, data_dir, fetch, fetch_asset, mirror_dir
 from wasinn_nb.data.manifest import ASSETS, BUNDLES, Asset
 
 __all__ = [
