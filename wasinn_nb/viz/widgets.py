@@ -69,7 +69,10 @@ class SegmentationView(w.VBox):  # type: ignore[misc]
         if seg.image is not None:
             panels.insert(0, (seg.image, "original"))
         row = [
-            w.VBox([_caption(title), _image(pixels) if pixels is not None else self.overlay_image])
+            w.VBox(
+                [_caption(title), _image(pixels) if pixels is not None else self.overlay_image],
+                layout=w.Layout(align_items="flex-start", margin="0 12px 0 0"),
+            )
             for pixels, title in panels
         ]
         legend = [

@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""Check SegmentationView in a real JupyterLab, in headless Chromium, with a live kernel.
+
+The check writes a small notebook that builds a :class:`wasinn_nb.viz.widgets.SegmentationView`
+from a synthetic image and score array (no model files), starts ``jupyter lab`` headless on a
+free localhost port in a temporary root, opens the notebook in Chromium through Playwright, runs
+all cells, and then asserts that:
+
+* the widget rendered (three panel images, the opacity slider and the legend), and no output
+  says "Error displaying widget" or holds a traceback;
+* dragging the opacity slider makes the kernel re-render the overlay image: its ``src`` changes
+  and the new PNG differs from the old one.
+
+Screenshots and the two overlay PNGs go to ``--artifacts``; the JupyterLab log goes there too.
+Exit status 0 on success; otherwise 1 (check failed) or 2 (a prerequisite is missing), with a
+one-line reason on stderr. The server, its kernel and the browser are always shut down.
+
+Needs: ``jupyterlab`` (with ``ipykernel``; ipywidgets 8 brings ``jupyterlab_widgets``),
+``playwright`` from PyPI, and Chromium at ``/usr/bin/chromium`` (Debian's ``chromium``);
+Playwright's own browser download is not used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import importlib.util
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = "segmentation_view_check.ipynb"
+KERNEL_PID_FILE = "kernel.pid"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WIDGET_ERROR = "Error displaying widget"
+
+SETUP_CELL = """\
+import os
+from pathlib import Path
+
+_ = Path("kernel.pid").write_text(str(os.getpid()))  # the check ends this kernel if it lingers
+"""
+
+BUILD_CELL = """\
+import numpy as np
+
+from wasinn_nb.postprocess import Segmentation
+from wasinn_nb.viz.widgets import SegmentationView
+
+# A 64x96 BGR gradient and (1, 3, 64, 96) scores: class 0 above, 1 below, 2 a disc in between.
+h, w = 64, 96
+y, x = np.mgrid[0:h, 0:w]
+bgr = np.stack(
+    [x * 255 // (w - 1), y * 255 // (h - 1), np.full_like(x, 128)], axis=-1
+).astype(np.uint8)
+scores = np.zeros((1, 3, h, w), np.float32)
+scores[0, 0] = (h / 2 - y) / h
+scores[0, 1] = (y - h / 2) / h
+scores[0, 2] = 0.6 - np.hypot(x - w / 2, y - h / 2) / 20
+seg = Segmentation.from_output(scores, ["sky", "road", "car"], image=bgr)
+"""
+
+DISPLAY_CELL = """\
+view = SegmentationView(bgr, seg, alpha=0.5)
+view.add_class("wasinn-check-view")             # stable hooks for the browser check
+view.opacity.add_class("wasinn-check-opacity")
+view.overlay_image.add_class("wasinn-check-overlay")
+view
+"""
+
+# Every selector below is scoped to the output of the cell that displays the view.
+VIEW = ".wasinn-check-view"
+OVERLAY = f"{VIEW} img.wasinn-check-overlay"
+SLIDER = f"{VIEW} .wasinn-check-opacity"
+HANDLE = f"{SLIDER} .noUi-handle"
+TRACK = f"{SLIDER} .noUi-target"
+READOUT = f"{SLIDER} .widget-readout"
+
+KERNEL_IDLE_JS = """() => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = panel && panel.sessionContext && panel.sessionContext.session
+        && panel.sessionContext.session.kernel;
+    return !!kernel && kernel.status === 'idle';
+}"""
+
+# Resolves, once every code cell has run and the kernel is idle, with whether the view is up (its
+# overlay image decoded); sooner if an output shows the widget error or a cell raised.
+RENDERED_JS = """([overlay, error]) => {
+    const outputs = [...document.querySelectorAll('.jp-OutputArea-output')];
+    if (outputs.some(o => o.textContent.includes(error))) return 'widget-error';
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = [];
+    for (let i = 0; i < panel.content.model.cells.length; i++)
+        cells.push(panel.content.model.cells.get(i));
+    for (const cell of cells.filter(c => c.type === 'code'))
+        for (let j = 0; j < cell.outputs.length; j++) {
+            const out = cell.outputs.get(j).toJSON();
+            if (out.output_type === 'error') return `raised ${out.ename}: ${out.evalue}`;
+        }
+    const ran = cells.every(c => c.type !== 'code' || c.executionCount !== null);
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    if (!ran || !kernel || kernel.status !== 'idle') return false;
+    const img = document.querySelector(overlay);
+    return img && img.complete && img.naturalWidth > 0 ? 'rendered' : 'ran-without-widget';
+}"""
+
+READ_IMAGE_JS = """async (img) => {
+    const response = await fetch(img.src);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000)
+        text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return {src: img.src, png: btoa(text), width: img.naturalWidth, height: img.naturalHeight};
+}"""
+
+
+class CheckFailedError(Exception):
+    """The front end did not behave: the message is the one-line reason."""
+
+
+class MissingError(Exception):
+    """A prerequisite (Chromium, Playwright, JupyterLab) is not installed."""
+
+
+class Deadline:
+    """One time budget shared by every wait of the check."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def left(self, what: str) -> float:
+        """Seconds left; fails the check naming ``what`` when there are none."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise CheckFailedError(f"timed out before {what}")
+        return left
+
+    def ms(self, what: str) -> float:
+        """Milliseconds left, for Playwright's timeouts."""
+        return self.left(what) * 1000
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        default=REPO / "artifacts" / "browser",
+        help="folder for screenshots, overlay PNGs and the server log (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=240.0,
+        help="seconds for the whole check, server start included (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--chromium",
+        type=Path,
+        default=Path("/usr/bin/chromium"),
+        help="the Chromium binary (default: %(default)s)",
+    )
+    return parser.parse_args(argv)
+
+
+def check_prerequisites(chromium: Path) -> None:
+    """Raise :class:`MissingError` naming the first thing that is not installed."""
+    if not os.access(chromium, os.X_OK):
+        raise MissingError(f"{chromium} not found (apt-get install -y chromium chromium-driver)")
+    for module, package in (
+        ("playwright", "playwright"),
+        ("jupyterlab", "jupyterlab"),
+        ("ipykernel", "ipykernel"),
+        ("nbformat", "nbformat"),
+        ("jupyterlab_widgets", "ipywidgets>=8"),
+    ):
+        if importlib.util.find_spec(module) is None:
+            raise MissingError(f"Python module {module} not found (pip install {package})")
+
+
+def write_notebook(path: Path) -> None:
+    """The notebook the browser runs: set-up, data, and the view as the last output."""
+    nbformat: Any = importlib.import_module("nbformat")  # untyped
+    v4: Any = importlib.import_module("nbformat.v4")
+
+    notebook = v4.new_notebook()
+    notebook.cells = [
+        v4.new_markdown_cell("# SegmentationView browser check"),
+        v4.new_code_cell(SETUP_CELL),
+        v4.new_code_cell(BUILD_CELL),
+        v4.new_code_cell(DISPLAY_CELL),
+    ]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nbformat.write(notebook, path)
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(work: Path) -> dict[str, str]:
+    """The environment of the server and its kernel: this checkout first, Jupyter state in
+    ``work`` so that no user settings, workspaces or kernelspecs leak in.
+    """
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        folder = work / name.lower()
+        folder.mkdir()
+        env[name] = str(folder)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    env.pop("JUPYTER_PATH", None)
+    return env
+
+
+def user_settings(work: Path) -> Path:
+    """JupyterLab user settings that keep the "official Jupyter news?" toast away."""
+    folder = work / "lab-user-settings"
+    notification = folder / "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text(json.dumps({"fetchNews": "false"}))
+    return folder
+
+
+@contextlib.contextmanager
+def jupyter_lab(root: Path, work: Path, log: Path, deadline: Deadline) -> Iterator[str]:
+    """Run ``jupyter lab`` headless in ``root``; yields its base URL with the token."""
+    port, token = free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable, "-m", "jupyter", "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={token}",
+        "--LabApp.expose_app_in_browser=True",   # window.jupyterapp, to run commands
+        f"--LabApp.user_settings_dir={user_settings(work)}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # CI and these machines run as root
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            command,
+            cwd=root,
+            env=server_env(work),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(server, base, token, log, deadline)
+        yield f"{base}/lab/tree/{NOTEBOOK}?token={token}"
+    finally:
+        stop_server(server, base, token, root / KERNEL_PID_FILE)
+
+
+def wait_for_server(
+    server: subprocess.Popen[bytes], base: str, token: str, log: Path, deadline: Deadline
+) -> None:
+    """Poll ``/api/status`` until the server answers."""
+    while True:
+        if server.poll() is not None:
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise CheckFailedError(f"jupyter lab exited with {server.returncode}: {tail[0]}")
+        deadline.left("jupyter lab answered")
+        request = urllib.request.Request(
+            f"{base}/api/status", headers={"Authorization": f"token {token}"}
+        )
+        with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=2) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.25)
+
+
+def stop_server(server: subprocess.Popen[bytes], base: str, token: str, kernel_pid: Path) -> None:
+    """Ask the server to shut down (it ends its kernels), then make sure of it."""
+    if server.poll() is None:
+        request = urllib.request.Request(
+            f"{base}/api/shutdown", method="POST", headers={"Authorization": f"token {token}"}
+        )
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=5).close()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+    # The kernel runs in a session of its own; end it by its pid if the server did not.
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(kernel_pid.read_text())
+        for _ in range(20):
+            os.kill(pid, 0)  # raises once it is gone
+            time.sleep(0.25)
+        os.kill(pid, signal.SIGKILL)
+
+
+def read_overlay(page: Any) -> dict[str, Any]:
+    """The overlay <img>'s src and its PNG bytes, read back from the page."""
+    shown: dict[str, Any] = page.locator(OVERLAY).evaluate(READ_IMAGE_JS)
+    shown["png"] = base64.b64decode(shown["png"])
+    return shown
+
+
+def drag_slider_to_end(page: Any, deadline: Deadline) -> None:
+    """Drag the opacity handle with the mouse to the right end of its track."""
+    handle = page.locator(HANDLE)
+    handle.wait_for(state="visible", timeout=deadline.ms("the slider handle showed"))
+    handle.scroll_into_view_if_needed()
+    grip, track = handle.bounding_box(), page.locator(TRACK).bounding_box()
+    if grip is None or track is None:
+        raise CheckFailedError("the opacity slider has no box on the page")
+    y = grip["y"] + grip["height"] / 2
+    page.mouse.move(grip["x"] + grip["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(track["x"] + track["width"] + 20, y, steps=12)
+    page.mouse.up()
+
+
+def wait_for_new_overlay(page: Any, old_src: str, seconds: float) -> bool:
+    """Whether the overlay's src changed (and the new one decoded) within ``seconds``."""
+    try:
+        page.wait_for_function(
+            """([selector, old]) => {
+                const img = document.querySelector(selector);
+                return !!img && img.src !== old && img.complete && img.naturalWidth > 0;
+            }""",
+            arg=[OVERLAY, old_src],
+            timeout=seconds * 1000,
+        )
+    except Exception as error:  # playwright's TimeoutError
+        if type(error).__name__ != "TimeoutError":
+            raise
+        return False
+    return True
+
+
+def png_difference(before: bytes, after: bytes) -> float:
+    """Mean absolute difference of two PNGs' pixels (0-255), or -1 if they cannot be decoded."""
+    try:
+        import cv2
+        import numpy as np
+    except ImportError:
+        return -1.0
+    a = cv2.imdecode(np.frombuffer(before, np.uint8), cv2.IMREAD_COLOR)
+    b = cv2.imdecode(np.frombuffer(after, np.uint8), cv2.IMREAD_COLOR)
+    if a is None or b is None or a.shape != b.shape:
+        return -1.0
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+def run_all_cells(page: Any, url: str, deadline: Deadline) -> None:
+    """Open the notebook, wait for its kernel, run every cell and wait for the view."""
+    page.goto(url, timeout=deadline.ms("the JupyterLab page loaded"))
+    page.wait_for_function(
+        "() => !!window.jupyterapp", timeout=deadline.ms("JupyterLab started in the page")
+    )
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(
+        timeout=deadline.ms("the notebook opened")
+    )
+    page.wait_for_function(KERNEL_IDLE_JS, timeout=deadline.ms("the kernel was idle"))
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    outcome = page.wait_for_function(
+        RENDERED_JS, arg=[OVERLAY, WIDGET_ERROR], timeout=deadline.ms("the widget rendered")
+    ).json_value()
+    if outcome == "widget-error":
+        raise CheckFailedError(f"the page says '{WIDGET_ERROR}'")
+    if outcome.startswith("raised "):
+        raise CheckFailedError(f"a notebook cell {outcome[:200]}")
+    if outcome != "rendered":
+        shown = page.locator(".jp-OutputArea-output").all_inner_texts()
+        last = " ".join(shown[-1].split())[:120] if shown else "no output"
+        raise CheckFailedError(
+            f"all cells ran but the SegmentationView did not render (shows: {last})"
+        )
+
+
+def assert_view_complete(page: Any) -> None:
+    """The rendered view has its three panels, the slider at 0.50, and the legend."""
+    if page.get_by_text(WIDGET_ERROR).count():
+        raise CheckFailedError(f"the page says '{WIDGET_ERROR}'")
+    images = page.locator(f"{VIEW} img")
+    loaded = images.evaluate_all("(all) => all.filter(i => i.complete && i.naturalWidth > 0)")
+    if images.count() != 3 or len(loaded) != 3:
+        raise CheckFailedError(
+            f"expected 3 loaded panel images, found {len(loaded)}/{images.count()}"
+        )
+    captions = page.locator(f"{VIEW} .widget-html b").all_inner_texts()
+    if captions[:3] != ["original", "segmentation", "overlay"]:
+        raise CheckFailedError(f"panel captions are {captions[:3]}")
+    readout = page.locator(READOUT).inner_text().strip()
+    if readout != "0.50":
+        raise CheckFailedError(f"the opacity slider reads {readout!r}, not '0.50'")
+    toggles = page.locator(f"{VIEW} .widget-checkbox").count()
+    if toggles != 3:
+        raise CheckFailedError(f"expected 3 legend toggles, found {toggles}")
+
+
+def check(page: Any, url: str, artifacts: Path, deadline: Deadline) -> str:
+    """The browser part of the check; returns a one-line summary."""
+    run_all_cells(page, url, deadline)
+    assert_view_complete(page)
+    page.locator(VIEW).scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "1-rendered.png", full_page=True)
+    page.locator(VIEW).screenshot(path=artifacts / "1-widget.png")
+    before = read_overlay(page)
+    (artifacts / "overlay-before.png").write_bytes(before["png"])
+
+    how = "mouse drag"
+    drag_slider_to_end(page, deadline)
+    if not wait_for_new_overlay(page, before["src"], min(20.0, deadline.left("slider moved"))):
+        how = "keyboard End (the drag did not change the image)"
+        page.locator(HANDLE).focus()
+        page.keyboard.press("End")
+        if not wait_for_new_overlay(page, before["src"], min(20.0, deadline.left("slider moved"))):
+            readout = page.locator(READOUT).inner_text().strip()
+            raise CheckFailedError(
+                f"moving the opacity slider (readout now {readout}) did not change the overlay"
+            )
+    # Let the kernel's last re-render (the slider sends values while it moves) arrive.
+    with contextlib.suppress(Exception):
+        page.wait_for_load_state("networkidle", timeout=2000)
+    page.wait_for_timeout(1000)
+    after = read_overlay(page)
+    (artifacts / "overlay-after.png").write_bytes(after["png"])
+    page.screenshot(path=artifacts / "2-after-slider.png", full_page=True)
+    page.locator(VIEW).screenshot(path=artifacts / "2-widget.png")
+
+    readout = page.locator(READOUT).inner_text().strip()
+    if after["png"] == before["png"]:
+        raise CheckFailedError("the overlay src changed but its PNG is byte for byte the same")
+    diff = png_difference(before["png"], after["png"])
+    if diff == 0.0:
+        raise CheckFailedError("the overlay PNG changed but its pixels are the same")
+    if page.get_by_text(WIDGET_ERROR).count():
+        raise CheckFailedError(f"the page says '{WIDGET_ERROR}' after the slider moved")
+    return (
+        f"SegmentationView rendered; {how} set opacity 0.50 -> {readout} and the overlay "
+        f"changed ({before['width']}x{before['height']} PNG, mean pixel difference {diff:.1f})"
+    )
+
+
+def run(args: argparse.Namespace) -> str:
+    """Start everything, run the check, stop everything; returns the summary."""
+    from playwright.sync_api import sync_playwright
+
+    deadline = Deadline(args.timeout)
+    artifacts = args.artifacts.resolve()
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for old in artifacts.glob("*.png"):
+        old.unlink()
+    with tempfile.TemporaryDirectory(prefix="wasinn-browser-check-") as temp:
+        work = Path(temp)
+        root = work / "root"
+        root.mkdir()
+        write_notebook(root / NOTEBOOK)
+        with (
+            jupyter_lab(root, work, artifacts / "jupyter-lab.log", deadline) as url,
+            sync_playwright() as playwright,
+        ):
+            browser = playwright.chromium.launch_persistent_context(
+                str(work / "chromium-profile"),
+                executable_path=str(args.chromium),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1280, "height": 900},
+                timeout=deadline.ms("Chromium started"),
+            )
+            try:
+                page = browser.pages[0] if browser.pages else browser.new_page()
+                console: list[str] = []
+                page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+                try:
+                    return check(page, url, artifacts, deadline)
+                except Exception:
+                    with contextlib.suppress(Exception):
+                        page.screenshot(path=artifacts / "failure.png", full_page=True)
+                    raise
+                finally:
+                    (artifacts / "console.log").write_text("\n".join(console) + "\n")
+            finally:
+                browser.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the check; 0 on success, 1 if it failed, 2 if a prerequisite is missing."""
+    args = parse_args(argv)
+    started = time.monotonic()
+    try:
+        check_prerequisites(args.chromium)
+        summary = run(args)
+    except MissingError as error:
+        print(f"MISSING: {error}", file=sys.stderr)
+        return 2
+    except CheckFailedError as error:
+        print(f"FAIL: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a Playwright timeout or crash: still one line
+        reason = " ".join(str(error).split())[:300]
+        print(f"FAIL: {type(error).__name__}: {reason}", file=sys.stderr)
+        return 1
+    print(f"OK in {time.monotonic() - started:.1f} s: {summary}")
+    print(json.dumps({"artifacts": str(args.artifacts.resolve())}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
