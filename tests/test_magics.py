@@ -31,6 +31,7 @@ def magics(ip):
     magics = ip.magics_manager.registry["WasinnMagics"]
     yield magics
     magics.backend, magics.timeout, magics.show, magics.traceback = None, None, "text", False
+    magics.mirror = None
 
 
 @pytest.mark.openvino
@@ -185,3 +186,15 @@ def test_bench_prints_a_phase_table(ip, road_workdir, capsys):
     ip.run_line_magic("wasinn", f"bench {GUESTS / 'road-seg.wasm'} -n 2 --dir .:. -- {ROAD_ARGS}")
     out = capsys.readouterr().out
     assert "phase" in out and "compute" in out and "guest total / direct total" in out
+
+
+def test_fetch_uses_the_configured_mirror(ip, tmp_path, magics):
+    from _paths import FIXTURES
+
+    if not FIXTURES.is_dir():
+        pytest.skip("no mirror")
+    magics.mirror = str(FIXTURES)
+    paths = ip.run_line_magic("wasinn", f"fetch birds --dest {tmp_path} -o birds")
+    assert paths["bird.jpg"] == tmp_path / "bird.jpg" and ip.user_ns["birds"] is paths
+    with pytest.raises(UsageError, match="unknown asset 'bird'"):
+        ip.run_line_magic("wasinn", f"fetch bird --dest {tmp_path}")

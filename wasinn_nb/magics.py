@@ -21,6 +21,7 @@ from traitlets import Bool, Float, TraitError, Unicode, validate
 from wasinn_nb._bench import bench_guest
 from wasinn_nb._options import (
     CONVERT_OPTIONS,
+    FETCH_OPTIONS,
     RUN_OPTIONS,
     Option,
     OptionError,
@@ -61,6 +62,12 @@ class WasinnMagics(Magics):
     )
     target = Unicode("cpu", config=True, help="Default target of %wasinn preload.")
     timeout = Float(None, allow_none=True, config=True, help="Seconds before a guest is stopped.")
+    mirror = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="Folder %wasinn fetch copies models and images from (else download).",
+    )
     show = Unicode("widget", config=True, help="How results display: widget, png, text or none.")
     traceback = Bool(False, config=True, help="Full tracebacks instead of one-line errors.")
 
@@ -96,6 +103,7 @@ class WasinnMagics(Magics):
           backends                              installed backends, versions, devices
           im2tensor --image IMG --dims HxWxCxT [options] [-o NAME]   image -> array
           bench MODULE.wasm [run options] [-n 10] [--] ARGS   guest vs direct backend timings
+          fetch NAME… [--mirror DIR] [--dest DIR] [-o NAME]   models and images, verified
 
         Cell magic: ``%%wasinn [run options] [-o NAME] [-- ARGS]`` with a guest written in
         WebAssembly text (WAT) as the cell; or ``%%wasinn COMMAND`` with the rest of the
@@ -116,6 +124,7 @@ class WasinnMagics(Magics):
         return {
             "run": self._run, "preload": self._preload, "models": self._models,
             "backends": self._backends, "im2tensor": self._im2tensor, "bench": self._bench,
+            "fetch": self._fetch,
         }  # fmt: skip
 
     @contextmanager
@@ -229,6 +238,16 @@ class WasinnMagics(Magics):
             save_tensor(tensor, args.tensor)
         self._store(tensor, args.out)
         return tensor
+
+    def _fetch(self, words: list[str]) -> Any:
+        from wasinn_nb.data import fetch
+
+        args = self._parse("fetch", (*FETCH_OPTIONS, _OUT), words)
+        if args.list or not args.names:
+            raise UsageError("name what to fetch; `wasinn fetch --list` shows the choices")
+        paths = fetch(*args.names, mirror=args.mirror or self.mirror, dest=args.dest)
+        self._store(paths, args.out)
+        return paths
 
     def _bench(self, words: list[str]) -> None:
         args = self._parse("bench", (*RUN_OPTIONS, _REPEAT), words)
