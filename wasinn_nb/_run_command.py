@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
+from typing import Any, TextIO
 
 from wasinn_nb.backends.models import Preload
 from wasinn_nb.errors import GuestError, SpecError
 from wasinn_nb.runner import default_runner
 
-__all__ = ["environment", "preloads_from", "run_guest"]
+__all__ = ["environment", "preloads_from", "run_guest", "run_options"]
 
 
 def preloads_from(args: argparse.Namespace) -> list[Preload]:
@@ -35,19 +35,26 @@ def environment(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+def run_options(
+    args: argparse.Namespace, *, backend: str | None = None, timeout: float | None = None
+) -> dict[str, Any]:
+    """``Runner.run`` keyword arguments from parsed ``run`` options.
+
+    ``backend`` and ``timeout`` are the defaults when the options leave them out.
+    """
+    return {
+        "dirs": args.dirs,
+        "preload": preloads_from(args),
+        "backend": args.backend or backend,
+        "timeout": args.timeout if args.timeout is not None else timeout,
+        "env": environment(args.env),
+    }
+
+
 def run_guest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the guest, streaming its output; return its exit status."""
     result = default_runner().run(
-        args.module,
-        args.args,
-        dirs=args.dirs,
-        preload=preloads_from(args),
-        backend=args.backend,
-        timeout=args.timeout,
-        env=environment(args.env),
-        stdout=out,
-        stderr=err,
-        record=False,
+        args.module, args.args, **run_options(args), stdout=out, stderr=err, record=False
     )
     if result.error is not None:
         raise GuestError(f"{result.module} {result.error}")

@@ -27,7 +27,7 @@ from wasinn_nb._options import (
     OptionError,
     OptionParser,
 )
-from wasinn_nb._run_command import environment, preloads_from
+from wasinn_nb._run_command import run_options
 from wasinn_nb._types import ExecutionTarget, GraphEncoding
 from wasinn_nb.backends import available_backends, backend_names, get_backend
 from wasinn_nb.backends.models import Preload
@@ -148,18 +148,11 @@ class WasinnMagics(Magics):
 
     # ---- commands ----------------------------------------------------------------------------
 
-    def _run_guest(self, module: str, args: Any) -> RunResult:
-        return default_runner().run(
-            module,
-            args.args,
-            dirs=args.dirs,
-            preload=preloads_from(args),
-            backend=args.backend or self.backend,
-            timeout=args.timeout if args.timeout is not None else self.timeout,
-            env=environment(args.env),
-            stdout=sys.stdout,
-            stderr=sys.stderr,
-        )
+    def _run_guest(self, module: str, args: Any, *, stream: bool = True) -> RunResult:
+        options = run_options(args, backend=self.backend, timeout=self.timeout)
+        if stream:  # the cell's output streams (ipykernel swaps sys.stdout per cell)
+            options.update(stdout=sys.stdout, stderr=sys.stderr)
+        return default_runner().run(module, args.args, **options)
 
     def _finish(self, result: RunResult, name: str | None) -> None:
         self._store(result, name)
@@ -251,14 +244,8 @@ class WasinnMagics(Magics):
 
     def _bench(self, words: list[str]) -> None:
         args = self._parse("bench", (*RUN_OPTIONS, _REPEAT), words)
-        report = bench_guest(lambda: self._checked(self._run_guest_quiet(args)), args.repeat)
-        print(report.format())
-
-    def _run_guest_quiet(self, args: Any) -> RunResult:
-        return default_runner().run(
-            args.module, args.args, dirs=args.dirs, preload=preloads_from(args),
-            backend=args.backend or self.backend, env=environment(args.env),
-        )  # fmt: skip
+        run_once = lambda: self._checked(self._run_guest(args.module, args, stream=False))  # noqa: E731
+        print(bench_guest(run_once, args.repeat).format())
 
     @staticmethod
     def _checked(result: RunResult) -> RunResult:
