@@ -198,17 +198,16 @@ class Runner:
         compiled_at = time.perf_counter()
         out = _Output(stdout if stdout is not None else (sys.stdout if echo else None))
         err = _Output(stderr if stderr is not None else (sys.stderr if echo else None))
-        host_log: list[str] = []
-
-        def report(line: str) -> None:
-            host_log.append(line)
-            err(f"[wasinn] {line}\n".encode())
-
-        host = WasiNnHost(graphs, backend, report, record)
+        host = WasiNnHost(graphs, backend, lambda line: err(f"[wasinn] {line}\n".encode()), record)
         store = self._store(name, args, dirs, env, out, err)
         instance, instantiated_at = self._instantiate(store, compiled, host)
         exit_code, error = self._start(store, instance, timeout)
-        end = time.perf_counter()
+        timings = Timings.collect(
+            host.calls,
+            compile=compiled_at - start,
+            instantiate=instantiated_at - compiled_at,
+            total=time.perf_counter() - start,
+        )
         return RunResult(
             module=name,
             args=tuple(args),
@@ -219,14 +218,9 @@ class Runner:
             input_records=tuple(host.inputs.values()),
             output_records=tuple(host.outputs.values()),
             calls=tuple(host.calls),
-            host_log=tuple(host_log),
+            host_log=tuple(host.log),
+            timings=timings,
             context_graphs=dict(host.context_graphs),
-            timings=Timings.collect(
-                host.calls,
-                compile=compiled_at - start,
-                instantiate=instantiated_at - compiled_at,
-                total=end - start,
-            ),
         )
 
     def _store(

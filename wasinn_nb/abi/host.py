@@ -92,7 +92,8 @@ class WasiNnHost:
     Args:
         graphs: Where models are compiled and cached (shared across runs), with named models.
         backend: Send every model to this backend instead of the encoding's default.
-        report: Called with one line for each failed call (the guest gets the errno).
+        report: Called with one line for each failed call (the guest gets the errno); the
+            lines are also kept in ``log``.
         record: Keep a copy of every output the guest reads (inputs are kept regardless: the
             host copies them out of guest memory anyway).
     """
@@ -102,6 +103,7 @@ class WasiNnHost:
     report: Callable[[str], None] = lambda line: None
     record: bool = True
     calls: list[CallRecord] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
     inputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
     outputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
     context_graphs: dict[int, Graph] = field(default_factory=dict)
@@ -137,9 +139,9 @@ class WasiNnHost:
             internal = (
                 "" if isinstance(error, WasinnError) else f" (internal {type(error).__name__})"
             )
-            self.report(
-                f"wasi-nn {name}: {error}{internal} -> errno {errno} ({errno.name.lower()})"
-            )
+            line = f"wasi-nn {name}: {error}{internal} -> errno {errno} ({errno.name.lower()})"
+            self.log.append(line)
+            self.report(line)
         self.calls.append(CallRecord(name, errno, time.perf_counter() - start))
         return int(errno)
 

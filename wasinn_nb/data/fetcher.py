@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
+from wasinn_nb._files import atomic_write
 from wasinn_nb.data.manifest import ASSETS, BUNDLES, Asset
 from wasinn_nb.errors import WasinnError
-from wasinn_nb.im2tensor.io import atomic_write
 
 __all__ = ["FetchError", "data_dir", "fetch", "fetch_asset", "mirror_dir", "resolve_names"]
 

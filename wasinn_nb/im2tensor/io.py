@@ -6,24 +6,20 @@ target only when complete, so a failure never leaves a half-written tensor behin
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import numpy.typing as npt
 
+from wasinn_nb._files import atomic_write
 from wasinn_nb._types import DType
 from wasinn_nb.errors import ImageReadError, TensorFileError
 from wasinn_nb.im2tensor import ops
 from wasinn_nb.im2tensor.names import parse_tensor_name
 
 __all__ = [
-    "atomic_write",
     "guess_dtype",
     "load_image",
     "load_tensor",
@@ -56,42 +52,6 @@ def load_image(source: str | os.PathLike[str] | bytes, *, channels: int = 3) -> 
     except OSError as err:
         raise ImageReadError(str(path), err.strerror or str(err)) from None
     return ops.decode_image(data, channels=channels, source=str(path))
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """Open a temporary file beside ``path`` for writing; rename it over ``path`` on success.
-
-    Raises:
-        TensorFileError: If the folder does not exist or is not writable.
-    """
-    target = Path(path)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    except OSError as err:
-        raise TensorFileError(f"cannot write {target}: {err.strerror or err}") from None
-    tmp = Path(tmp_name)
-    try:
-        os.fchmod(fd, _new_file_mode(target))
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-        tmp.replace(target)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise TensorFileError(f"cannot write {target}: {err.strerror or err}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _new_file_mode(target: Path) -> int:
-    """The mode a plain ``open(target, "w")`` would give: the old file's, or 0o666 minus umask."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def save_tensor(array: npt.NDArray[np.generic], path: str | os.PathLike[str]) -> Path:
