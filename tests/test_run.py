@@ -193,3 +193,16 @@ def test_compiled_modules_are_cached_on_disk(tmp_path):
     second = Runner(cache_dir=tmp_path).run(GUESTS / "named.wasm")
     assert second.exit_code == first.exit_code == 2
     assert second.timings["compile"] < first.timings["compile"]
+
+
+@pytest.mark.onnxruntime
+def test_cli_passes_dashed_guest_arguments_after_double_dash(tmp_path):
+    pytest.importorskip("onnxruntime")
+    shutil.copy(ONNX_FIXTURES / "identity_input_output.onnx", tmp_path / "identity.onnx")
+    (tmp_path / "v-1x4xf32.tensor").write_bytes(np.array([3, 1, 4, 2], np.float32).tobytes())
+    guest_args = ["--top", "2", "identity.onnx", "v-1x4xf32.tensor"]
+    status, stdout, stderr = wasinn(
+        "run", GUESTS / "classify.wasm", "--dir", f"{tmp_path}::.", "--", *guest_args
+    )
+    assert status == 0, stderr
+    assert [line.split()[0] for line in stdout.splitlines()[1:]] == ["2", "0"]
