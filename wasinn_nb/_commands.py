@@ -73,13 +73,10 @@ def convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         where = f"wrote {target}" if target else "not written (no --tensor)"
         print(f"{images[0]} -> {spec.describe()}, {tensor.nbytes:,} bytes, {where}", file=out)
         print(
-            tensor_stats(tensor, channel_axis=_spec_axis(spec), color=spec.color).format(), file=out
+            tensor_stats(tensor, channel_axis=spec.channel_axis, color=spec.color).format(),
+            file=out,
         )
     return 0
-
-
-def _spec_axis(spec: TensorSpec) -> int:
-    return len(spec.shape) - 1 if spec.layout is Layout.NHWC else len(spec.shape) - 3
 
 
 def _single_target(tensor: str | None, image: Path, spec: TensorSpec) -> Path | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wasinn_nb._files import atomic_write
-from wasinn_nb.errors import GuestError
+from wasinn_nb.errors import GuestError, first_line
 
 if TYPE_CHECKING:
     from wasmtime import Engine, Module
@@ -53,7 +53,7 @@ def compile_error(error: Exception) -> str:
         'expected `)` (line 3, column 7)'
     """
     text = str(error)
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "unknown error")
+    first = first_line(error)
     where = re.search(r"-->\s*\S*?:(\d+):(\d+)", text)
     return f"{first} (line {where[1]}, column {where[2]})" if where else first
 

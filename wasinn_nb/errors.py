@@ -22,7 +22,19 @@ __all__ = [
     "TensorFileError",
     "UnsupportedError",
     "WasinnError",
+    "first_line",
 ]
+
+
+def first_line(error: BaseException) -> str:
+    r"""The first non-blank line of an error's message (engines often add pages of detail).
+
+    Example:
+        >>> first_line(RuntimeError("\n  Exception from src/core.cpp:12:\n  details"))
+        'Exception from src/core.cpp:12:'
+    """
+    text = str(getattr(error, "message", None) or error)
+    return next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
 
 
 class WasinnError(Exception):

@@ -11,6 +11,7 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -203,8 +204,10 @@ class WasinnMagics(Magics):
         target = self.target
         if rest[0].lower() in {t.name.lower() for t in ExecutionTarget}:
             target, rest = rest[0], rest[1:]
-        preload = Preload.parse(":".join([name, encoding.name, target, *rest]))
-        default_runner().graphs.add(preload)
+        if not rest:
+            raise UsageError("usage: %wasinn preload NAME ENCODING [TARGET] PATH [PATH…]")
+        paths = tuple(Path(p) for p in rest)
+        default_runner().graphs.add(Preload(name, encoding, ExecutionTarget.parse(target), paths))
         print(f"preloaded {name!r}: {encoding.name.lower()} on {target} from {', '.join(rest)}")
 
     def _models(self, words: list[str]) -> None:

@@ -26,7 +26,7 @@ from wasinn_nb._wasm_cache import ModuleCache, default_cache_dir, looks_like_wat
 from wasinn_nb.abi.host import WasiNnHost
 from wasinn_nb.backends import get_backend
 from wasinn_nb.backends.models import GraphCache, Preload
-from wasinn_nb.errors import GuestError, SpecError
+from wasinn_nb.errors import GuestError, SpecError, first_line
 from wasinn_nb.results import RunResult, Timings
 
 if TYPE_CHECKING:
@@ -257,7 +257,7 @@ class Runner:
         try:
             instance = linker.instantiate(store, module)
         except WasmtimeError as error:
-            raise GuestError(f"cannot instantiate the module: {_first_line(error)}") from None
+            raise GuestError(f"cannot instantiate the module: {first_line(error)}") from None
         return instance, time.perf_counter()
 
     def _start(
@@ -316,12 +316,6 @@ def _cause(error: BaseException) -> str:
     if "Caused by:" in lines and lines.index("Caused by:") + 1 < len(lines):
         return lines[lines.index("Caused by:") + 1]
     return lines[-1] if lines else type(error).__name__
-
-
-def _first_line(error: BaseException) -> str:
-    message = getattr(error, "message", None) or str(error)
-    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
 
 
 _default: Runner | None = None

@@ -18,7 +18,7 @@ import openvino as ov
 from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends.base import TensorInfo
-from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
+from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError, first_line
 
 __all__ = ["OpenVinoBackend", "create", "sniff_encoding"]
 
@@ -95,7 +95,7 @@ class OpenVinoContext:
         try:
             self._request.infer()
         except RuntimeError as error:
-            raise BackendError(f"OpenVINO inference failed: {_first_line(error)}") from None
+            raise BackendError(f"OpenVINO inference failed: {first_line(error)}") from None
         self._computed = True
 
     def get_output(self, index: int) -> npt.NDArray[np.generic]:
@@ -153,7 +153,7 @@ class OpenVinoBackend:
         try:
             return OpenVinoGraph(self.core.compile_model(model, device, config))
         except RuntimeError as error:
-            raise BackendError(f"OpenVINO cannot compile the model: {_first_line(error)}") from None
+            raise BackendError(f"OpenVINO cannot compile the model: {first_line(error)}") from None
 
     def _device(self, target: ExecutionTarget) -> str:
         device = _DEVICES[target]
@@ -181,7 +181,7 @@ class OpenVinoBackend:
         except RuntimeError as error:
             kind = encoding.name.lower()
             raise BackendError(
-                f"OpenVINO cannot read the {kind} model: {_first_line(error)}"
+                f"OpenVINO cannot read the {kind} model: {first_line(error)}"
             ) from None
 
     def _read_ir(self, builders: Sequence[bytes]) -> Any:
@@ -206,11 +206,6 @@ def _convert_torchscript(model: bytes) -> Any:
 
     module = torch.jit.load(io.BytesIO(model), map_location="cpu")
     return ov.convert_model(module)
-
-
-def _first_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
 
 
 def create() -> OpenVinoBackend:

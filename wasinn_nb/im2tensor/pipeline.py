@@ -61,13 +61,7 @@ def image_to_tensor(
     )
     colored = ops.reorder_channels(fitted, source_color, spec.color)
     arranged = ops.to_layout(colored, spec.layout, batch=spec.batch)
-    return ops.normalize_and_cast(arranged, spec, _channel_axis(spec))
-
-
-def _channel_axis(spec: TensorSpec) -> int:
-    if spec.layout is Layout.NHWC:
-        return -1
-    return 1 if spec.batch else 0
+    return ops.normalize_and_cast(arranged, spec, spec.channel_axis)
 
 
 def tensor_to_image(

@@ -170,6 +170,11 @@ class TensorSpec:
         return (1, *core) if self.batch else core
 
     @property
+    def channel_axis(self) -> int:
+        """Index of the channel axis in :attr:`shape` (e.g. 1 for NCHW with batch)."""
+        return len(self.shape) - 1 if self.layout is Layout.NHWC else len(self.shape) - 3
+
+    @property
     def nbytes(self) -> int:
         """Size of the tensor in bytes."""
         return math.prod(self.shape) * self.dtype.numpy.itemsize
