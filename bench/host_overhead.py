@@ -26,7 +26,7 @@ import numpy as np
 import openvino as ov
 
 from wasinn_nb import TensorSpec, image_to_tensor, load_tensor, save_tensor
-from wasinn_nb.runner import Runner
+from wasinn_nb.runtime import Runner
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("WASINN_MIRROR", REPO.parent / "shared/fixtures"))

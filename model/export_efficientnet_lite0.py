@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         data = export()
         check_model(data)
         out.parent.mkdir(parents=True, exist_ok=True)
-        from wasinn_nb._files import atomic_write
+        from wasinn_nb.files import atomic_write
 
         with atomic_write(out) as handle:
             handle.write(data)

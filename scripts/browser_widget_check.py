@@ -66,7 +66,7 @@ _ = Path("kernel.pid").write_text(str(os.getpid()))  # the check ends this kerne
 BUILD_CELL = """\
 import numpy as np
 
-from wasinn_nb.postprocess import Segmentation
+from wasinn_nb.results import Segmentation
 from wasinn_nb.viz.widgets import SegmentationView
 
 # A 64x96 BGR gradient and (1, 3, 64, 96) scores: class 0 above, 1 below, 2 a disc in between.

@@ -12,8 +12,8 @@ from IPython.testing.globalipapp import get_ipython  # noqa: E402
 
 from wasinn_nb.abi.wasi_nn import NnErrno  # noqa: E402
 from wasinn_nb.magics import WasinnMagics  # noqa: E402
-from wasinn_nb.postprocess import Segmentation  # noqa: E402
-from wasinn_nb.viz.palette import ROAD_LABELS, ROAD_PALETTE  # noqa: E402
+from wasinn_nb.results import Segmentation  # noqa: E402
+from wasinn_nb.results.palette import ROAD_LABELS, ROAD_PALETTE  # noqa: E402
 
 ROAD_ARGS = f"road-segmentation-adas-0001.xml road-segmentation-adas-0001.bin {ROAD_INPUT}"
 
@@ -107,7 +107,7 @@ def test_im2tensor_returns_the_array(ip, road_dir):
 @pytest.fixture
 def forget_road():
     yield
-    from wasinn_nb.runner import default_runner
+    from wasinn_nb.runtime import default_runner
 
     default_runner().graphs.remove("road")
 

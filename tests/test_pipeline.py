@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from wasinn_nb import ShapeError, TensorSpec, image_to_tensor, tensor_to_image
-from wasinn_nb.im2tensor.pipeline import channel_to_image
+from wasinn_nb.viz.render import channel_to_image
 
 COLORS = ("bgr", "rgb")
 LAYOUTS = ("nchw", "nhwc")

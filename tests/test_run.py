@@ -186,7 +186,7 @@ def test_env_and_args_reach_the_guest():
 
 
 def test_compiled_modules_are_cached_on_disk(tmp_path):
-    from wasinn_nb.runner import Runner
+    from wasinn_nb.runtime import Runner
 
     first = Runner(cache_dir=tmp_path).run(GUESTS / "named.wasm")
     assert len(list(tmp_path.glob("*.cwasm"))) == 1

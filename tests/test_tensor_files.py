@@ -14,7 +14,7 @@ from wasinn_nb import (
     parse_tensor_name,
     save_tensor,
 )
-from wasinn_nb._files import atomic_write
+from wasinn_nb.files import atomic_write
 from wasinn_nb.im2tensor import tensor_file_name
 from wasinn_nb.im2tensor.names import parse_dims_token
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from wasinn_nb.errors import ShapeError, SpecError
-from wasinn_nb.postprocess import Classification, Segmentation, load_labels
+from wasinn_nb.results import Classification, Segmentation, load_labels
+from wasinn_nb.results.palette import Color, Palette
 from wasinn_nb.viz import render
-from wasinn_nb.viz.palette import Color, Palette
 
 RED_BLUE = Palette.from_hex("#ff0000", "#0000ff")
 
@@ -84,7 +84,7 @@ def test_segmentation_from_scores_and_indices():
     with pytest.raises(SpecError, match="only 2 labels"):
         Segmentation.from_output(scores, ["a", "b"])
     with pytest.raises(SpecError, match="no image to overlay"):
-        seg.overlay()
+        render.blend(seg)
 
 
 def test_classification_topk_softmax_threshold(tmp_path):

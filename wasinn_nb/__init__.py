@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from wasinn_nb._types import ColorOrder, DType, Interpolation, Layout, ResizeMode
+from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
 from wasinn_nb.errors import (
     BackendUnavailableError,
     ConversionError,
@@ -34,8 +34,9 @@ from wasinn_nb.im2tensor import (
     tensor_stats,
     tensor_to_image,
 )
-from wasinn_nb.results import RunResult
-from wasinn_nb.runner import Runner, run
+from wasinn_nb.results import Classification, Prediction, RunResult, Segmentation
+from wasinn_nb.runtime import Runner, run
+from wasinn_nb.viz import display as _display  # noqa: F401 - registers the rich displays
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -52,15 +53,18 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "BackendUnavailableError",
+    "Classification",
     "ColorOrder",
     "ConversionError",
     "DType",
     "ImageReadError",
     "Interpolation",
     "Layout",
+    "Prediction",
     "ResizeMode",
     "RunResult",
     "Runner",
+    "Segmentation",
     "ShapeError",
     "SpecError",
     "TensorFileError",

@@ -1,36 +1,22 @@
 """Command-line front ends: ``wasinn`` (subcommands) and ``im2tensor`` (WasmEdge-compatible).
 
-Both are thin shells: they parse options defined in :mod:`wasinn_nb._options`, call the library,
-and turn every :class:`~wasinn_nb.errors.WasinnError` into one line on stderr and a non-zero
-exit status (``--traceback`` shows the full error instead).
+Both are thin edges: parse the options of a :mod:`wasinn_nb.commands` command, call it, print
+its report, and turn every error into one line on stderr and a non-zero exit status
+(``--traceback`` shows the whole traceback instead).
 """
 
 from __future__ import annotations
 
-import argparse
 import enum
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TextIO
 
-from wasinn_nb import _commands, _run_command
-from wasinn_nb._options import (
-    CONVERT_OPTIONS,
-    DEMO_OPTIONS,
-    FETCH_OPTIONS,
-    INSPECT_OPTIONS,
-    RUN_OPTIONS,
-    TO_PNG_OPTIONS,
-    Option,
-    OptionError,
-    OptionParser,
-    add_options,
-)
-from wasinn_nb.errors import WasinnError
+from wasinn_nb.commands import CLI_COMMANDS, COMMANDS, Session
+from wasinn_nb.commands.options import TRACEBACK, HelpRequested, OptionParser, add_options
+from wasinn_nb.errors import OptionError, describe
 
 __all__ = ["ExitStatus", "im2tensor_main", "main"]
-
-Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
 class ExitStatus(enum.IntEnum):
@@ -42,41 +28,15 @@ class ExitStatus(enum.IntEnum):
     INTERRUPTED = 130
 
 
-_TRACEBACK = Option(("--traceback",), {"action": "store_true", "help": argparse.SUPPRESS})
-
-_SUBCOMMANDS: dict[str, tuple[str, tuple[Option, ...], Command]] = {
-    "run": ("run a wasi-nn WebAssembly guest (exit status is the guest's)", RUN_OPTIONS,
-            _run_command.run_guest),
-    "im2tensor": ("convert images to tensor files", CONVERT_OPTIONS, _commands.convert),
-    "inspect": ("print shape, dtype and per-channel stats of a tensor file", INSPECT_OPTIONS,
-                _commands.inspect),
-    "to-png": ("turn a tensor file back into an image", TO_PNG_OPTIONS, _commands.to_png),
-    "fetch": ("fetch models and images (verified by sha256)", FETCH_OPTIONS, _commands.fetch),
-    "demo": ("segment a road photo with the road-seg guest, write an overlay PNG", DEMO_OPTIONS,
-             _commands.demo),
-}  # fmt: skip
-
-
-def _subcommand_parser(prog: str, name: str) -> OptionParser:
-    summary, options, command = _SUBCOMMANDS[name]
-    description = summary[0].upper() + summary[1:] + "."
-    parser = OptionParser.build(prog, (*options, _TRACEBACK), description, intermixed=name == "run")
-    parser.set_defaults(command=command)
-    return parser
-
-
-def _wasinn_parser() -> OptionParser:
+def _overview() -> OptionParser:
+    """``wasinn --help``: the list of commands."""
     parser = OptionParser(
         prog="wasinn", description="Run wasi-nn WebAssembly inference guests; convert tensors."
     )
-    add_options(parser, (_TRACEBACK,))
+    add_options(parser, (TRACEBACK,))
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for name, (summary, options, command) in _SUBCOMMANDS.items():
-        sub = commands.add_parser(
-            name, help=summary, description=summary[0].upper() + summary[1:] + "."
-        )
-        add_options(sub, (*options, _TRACEBACK))
-        sub.set_defaults(command=command)
+    for name in CLI_COMMANDS:
+        commands.add_parser(name, help=COMMANDS[name].summary)
     return parser
 
 
@@ -91,10 +51,17 @@ def main(
         2
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in _SUBCOMMANDS:
-        parser = _subcommand_parser(f"wasinn {args[0]}", args[0])
-        return _run("wasinn", parser, args[1:], stdout, stderr)
-    return _run("wasinn", _wasinn_parser(), args, stdout, stderr)
+    if args and args[0] in CLI_COMMANDS:
+        return _call("wasinn", f"wasinn {args[0]}", args[0], args[1:], stdout, stderr)
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        _overview().parse_args(args)
+    except HelpRequested as shown:
+        print(shown.text, end="", file=out)
+        return int(ExitStatus.OK)
+    except OptionError as usage:
+        print(f"wasinn: error: {usage}", file=err)
+    return int(ExitStatus.USAGE)
 
 
 def im2tensor_main(
@@ -111,35 +78,39 @@ def im2tensor_main(
         im2tensor: error: argument --dims: bad dims '512x896': expected HEIGHTxWIDTHx... --help)
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    name = args[0] if args and args[0] in ("inspect", "to-png") else "im2tensor"
-    if name != "im2tensor":
-        args = args[1:]
-    prog = "im2tensor" if name == "im2tensor" else f"im2tensor {name}"
-    return _run("im2tensor", _subcommand_parser(prog, name), args, stdout, stderr)
+    if args and args[0] in ("inspect", "to-png"):
+        return _call("im2tensor", f"im2tensor {args[0]}", args[0], args[1:], stdout, stderr)
+    return _call("im2tensor", "im2tensor", "im2tensor", args, stdout, stderr)
 
 
-def _run(
+def _call(
+    tool: str,
     prog: str,
-    parser: OptionParser,
-    argv: Sequence[str] | None,
+    name: str,
+    argv: list[str],
     stdout: TextIO | None,
     stderr: TextIO | None,
 ) -> int:
+    """Parse ``argv`` for command ``name``, run it, print its report; errors as one line."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        args = parser.parse(sys.argv[1:] if argv is None else list(argv))
+        args = COMMANDS[name].parser(prog).parse(argv)
+    except HelpRequested as shown:
+        print(shown.text, end="", file=out)
+        return int(ExitStatus.OK)
     except OptionError as usage:
-        print(f"{prog}: error: {usage}", file=err)
+        print(f"{tool}: error: {usage}", file=err)
         return int(ExitStatus.USAGE)
-    except SystemExit as exit_:  # --help and --version
-        return int(exit_.code or 0)
     try:
-        return int(args.command(args, out, err))
-    except WasinnError as error:
+        outcome = COMMANDS[name].function(args, Session(out, err))
+    except KeyboardInterrupt:
+        print(f"{tool}: interrupted", file=err)
+        return int(ExitStatus.INTERRUPTED)
+    except Exception as error:
         if args.traceback:
             raise
-        print(f"{prog}: error: {error}", file=err)
+        print(f"{tool}: error: {describe(error).message}", file=err)
         return int(ExitStatus.ERROR)
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=err)
-        return int(ExitStatus.INTERRUPTED)
+    if outcome.report:
+        print(outcome.report, file=out)
+    return outcome.status

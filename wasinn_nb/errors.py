@@ -1,27 +1,32 @@
-"""The wasinn-nb error tree.
+"""The wasinn-nb error tree, and the one translation both front ends use.
 
-Library code raises these; the edges translate them: the CLI prints one line and exits non-zero,
-the magics raise ``UsageError``, the wasi-nn host returns an errno to the guest.
+Library code raises these; the edges translate them with :func:`describe`: the CLI prints one
+line and exits non-zero, the magics raise ``UsageError``, the wasi-nn host returns an errno.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 __all__ = [
     "AbiError",
     "BackendError",
     "BackendUnavailableError",
     "ConversionError",
+    "FetchError",
     "GuestError",
     "ImageReadError",
     "InvalidInputError",
     "ModelNotFoundError",
+    "OptionError",
+    "Problem",
     "ShapeError",
     "SpecError",
     "TensorFileError",
     "UnsupportedError",
     "WasinnError",
+    "describe",
     "first_line",
 ]
 
@@ -131,3 +136,51 @@ class BackendUnavailableError(WasinnError):
         )
         self.name = name
         self.extra = extra
+
+
+class OptionError(WasinnError):
+    """A command line that does not parse; the message is one line, ending with a help hint."""
+
+
+class FetchError(WasinnError):
+    """A model or image could not be fetched, or did not match its pinned sha256."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a front end shows for an error: one line, and whether it is a bug in wasinn-nb.
+
+    Attributes:
+        message: One line for the user.
+        bug: True when the error is not the user's doing (an unexpected exception in us).
+    """
+
+    message: str
+    bug: bool = False
+
+
+def describe(error: BaseException) -> Problem:
+    """The one-line message for ``error``, as both the CLI and the magics show it.
+
+    Errors raised on purpose (:class:`WasinnError`) and failed file operations (``OSError``) are
+    the user's to fix: their message as is. Anything else is a bug in wasinn-nb: a short line
+    that names the exception and how to see the whole traceback.
+
+    Example:
+        >>> describe(SpecError("bad dims '5x'")).message
+        "bad dims '5x'"
+        >>> describe(FileNotFoundError(2, "No such file or directory", "a.jpg")).message
+        'a.jpg: No such file or directory'
+        >>> problem = describe(ZeroDivisionError("division by zero"))
+        >>> problem.bug, problem.message
+        (True, 'internal error: ZeroDivisionError: division by zero (rerun with --traceback)')
+    """
+    if isinstance(error, WasinnError):
+        return Problem(first_line(error))
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return Problem(f"{where}{error.strerror or first_line(error)}")
+    return Problem(
+        f"internal error: {type(error).__name__}: {first_line(error)} (rerun with --traceback)",
+        bug=True,
+    )

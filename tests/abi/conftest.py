@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from wasinn_nb import backends
-from wasinn_nb.backends.models import GraphCache
 from wasinn_nb.results import RunResult
-from wasinn_nb.runner import Runner
+from wasinn_nb.runtime import Runner
+from wasinn_nb.runtime.graphs import GraphCache
 
 from .fakes import FakeBackend
 

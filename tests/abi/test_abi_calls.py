@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wasinn_nb._types import ExecutionTarget, GraphEncoding
 from wasinn_nb.abi.wasi_nn import NnErrno
-from wasinn_nb.backends.models import Preload
+from wasinn_nb.enums import ExecutionTarget, GraphEncoding
+from wasinn_nb.runtime.graphs import Preload
 
 from .guests import (
     AUTO,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wasinn_nb._types import DType
+from wasinn_nb.enums import DType
 
 from .guests import (
     GET,

@@ -9,18 +9,17 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb._types import ExecutionTarget, GraphEncoding
 from wasinn_nb.abi.memory import GuestMemory
 from wasinn_nb.abi.wasi_nn import FUNCTIONS, MODULE, NnErrno, decode_tensor_type
 from wasinn_nb.backends.base import Context, Graph
-from wasinn_nb.backends.models import GraphCache
+from wasinn_nb.enums import ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import (
     AbiError,
     BackendError,
@@ -32,11 +31,12 @@ from wasinn_nb.errors import (
     UnsupportedError,
     WasinnError,
 )
+from wasinn_nb.results import CallRecord, TensorRecord
 
 if TYPE_CHECKING:
     from wasmtime import Caller, Linker
 
-__all__ = ["CallRecord", "TensorRecord", "WasiNnHost"]
+__all__ = ["Models", "WasiNnHost", "errno_for"]
 
 #: Upper bounds that keep a hostile guest from making the host allocate absurd amounts.
 MAX_BUILDERS = 64
@@ -61,22 +61,19 @@ def errno_for(error: Exception) -> NnErrno:
     return next((e for kind, e in _ERRNO_OF if isinstance(error, kind)), NnErrno.RUNTIME_ERROR)
 
 
-@dataclass(frozen=True)
-class CallRecord:
-    """One wasi-nn call the guest made."""
+class Models(Protocol):
+    """Where the host gets compiled graphs: from model bytes, or by name."""
 
-    name: str
-    errno: NnErrno
-    seconds: float
+    def load(
+        self,
+        builders: Sequence[bytes | npt.NDArray[np.uint8]],
+        encoding: GraphEncoding,
+        target: ExecutionTarget,
+    ) -> Graph:
+        """The graph for these builders (which may be views of guest memory)."""
 
-
-@dataclass(frozen=True)
-class TensorRecord:
-    """A tensor that crossed the ABI: an input the guest set, or an output it read."""
-
-    context: int
-    index: int
-    array: npt.NDArray[np.generic]
+    def load_named(self, name: str) -> Graph:
+        """The graph of the model preloaded as ``name`` (ModelNotFoundError if none)."""
 
 
 @dataclass
@@ -90,16 +87,14 @@ class WasiNnHost:
     """The wasi-nn state of one run: handle tables, the models it may load, what it recorded.
 
     Args:
-        graphs: Where models are compiled and cached (shared across runs), with named models.
-        backend: Send every model to this backend instead of the encoding's default.
+        models: Where graphs come from (compiled and cached across runs), with named models.
         report: Called with one line for each failed call (the guest gets the errno); the
             lines are also kept in ``log``.
         record: Keep a copy of every output the guest reads (inputs are kept regardless: the
             host copies them out of guest memory anyway).
     """
 
-    graphs: GraphCache = field(default_factory=GraphCache)
-    backend: str | None = None
+    models: Models
     report: Callable[[str], None] = lambda line: None
     record: bool = True
     calls: list[CallRecord] = field(default_factory=list)
@@ -163,11 +158,11 @@ class WasiNnHost:
         blobs = [
             memory.span(p, n, "graph builder") for p, n in zip(pairs[::2], pairs[1::2], strict=True)
         ]
-        graph = self.graphs.load(blobs, _encoding(encoding), _target(target), self.backend)
+        graph = self.models.load(blobs, _encoding(encoding), _target(target))
         self._add_graph(memory, graph, out)
 
     def _load_by_name(self, memory: GuestMemory, name: int, length: int, out: int) -> None:
-        graph = self.graphs.load_named(_utf8(memory, name, length), self.backend)
+        graph = self.models.load_named(_utf8(memory, name, length))
         self._add_graph(memory, graph, out)
 
     def _load_by_name_with_config(

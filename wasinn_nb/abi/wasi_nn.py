@@ -7,10 +7,9 @@ unchanged. Tensor types come in two numberings (the wasi-nn crate renumbered the
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 
-from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
+from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding, NnErrno
 
 __all__ = [
     "FUNCTIONS",
@@ -41,24 +40,6 @@ FUNCTIONS: dict[str, int] = {
     "unload": 1,
     "finalize_execution_context": 1,
 }
-
-
-class NnErrno(enum.IntEnum):
-    """Error numbers returned to the guest (witx 2023 numbering plus WasmEdge's 100-103)."""
-
-    SUCCESS = 0
-    INVALID_ARGUMENT = 1
-    INVALID_ENCODING = 2
-    MISSING_MEMORY = 3
-    BUSY = 4
-    RUNTIME_ERROR = 5
-    UNSUPPORTED_OPERATION = 6
-    TOO_LARGE = 7
-    NOT_FOUND = 8
-    END_OF_SEQUENCE = 100
-    CONTEXT_FULL = 101
-    PROMPT_TOO_LONG = 102
-    MODEL_NOT_FOUND = 103
 
 
 # Numbering A: wasi-nn crate 0.1-0.5, WasmEdge <= 0.14, wasmtime <= 14.

@@ -1,4 +1,4 @@
-"""Inference backends and how the host picks one.
+"""Inference backends, and the registry: the one place a backend is chosen for a model.
 
 Each encoding has a default backend (OpenVINO for IR, TFLite, TensorFlow, PyTorch and
 autodetect; ONNX Runtime for ONNX). ``backend="openvino"`` sends every model to OpenVINO instead.
@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from wasinn_nb._types import GraphEncoding
 from wasinn_nb.backends.base import Backend, Context, Graph, TensorInfo
+from wasinn_nb.enums import GraphEncoding
 from wasinn_nb.errors import BackendUnavailableError, SpecError, UnsupportedError
 
 __all__ = [
     "Backend",
+    "BackendChoice",
     "BackendInfo",
     "Context",
     "Graph",
     "TensorInfo",
     "available_backends",
-    "backend_for",
+    "backend_info",
     "backend_names",
+    "default_backends",
     "get_backend",
 ]
 
@@ -67,6 +69,16 @@ def backend_names() -> tuple[str, ...]:
     return tuple(_BACKENDS)
 
 
+def backend_info() -> tuple[BackendInfo, ...]:
+    """How each known backend is loaded and installed."""
+    return tuple(_BACKENDS.values())
+
+
+def default_backends() -> dict[GraphEncoding, str]:
+    """The backend each encoding goes to when none is requested."""
+    return dict(_DEFAULT_FOR)
+
+
 def available_backends() -> tuple[str, ...]:
     """The backends whose engine is installed (without importing them)."""
     return tuple(n for n, i in _BACKENDS.items() if importlib.util.find_spec(i.package) is not None)
@@ -91,19 +103,42 @@ def get_backend(name: str) -> Backend:
     return _loaded[key]
 
 
-def backend_for(encoding: GraphEncoding, chosen: str | None = None) -> Backend:
-    """The backend that loads ``encoding``: ``chosen`` if given, else the encoding's default.
+@dataclass(frozen=True)
+class BackendChoice:
+    """Which backend loads each encoding: ``requested`` for every model, else each one's default.
 
-    Raises:
-        UnsupportedError: If no backend (or not the chosen one) reads this encoding.
-        BackendUnavailableError: If the backend is not installed.
+    Creating one checks the requested backend, so a run fails before it starts, not at the
+    guest's first ``load``.
+
+    Example:
+        >>> BackendChoice("tensorrt")
+        Traceback (most recent call last):
+        ...
+        wasinn_nb.errors.SpecError: unknown backend 'tensorrt' (choose from: openvino, onnxruntime)
     """
-    name = chosen or _DEFAULT_FOR.get(encoding)
-    if name is None:
-        raise UnsupportedError(f"no backend reads {encoding.name.lower()} models")
-    backend = get_backend(name)
-    if encoding not in backend.encodings:
-        raise UnsupportedError(
-            f"backend {backend.name!r} cannot read {encoding.name.lower()} models"
-        )
-    return backend
+
+    requested: str | None = None
+    _backend: Backend | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.requested is not None:
+            object.__setattr__(self, "_backend", get_backend(self.requested))
+
+    def for_encoding(self, encoding: GraphEncoding) -> Backend:
+        """The backend that loads ``encoding`` models.
+
+        Raises:
+            UnsupportedError: If no backend (or not the requested one) reads this encoding.
+            BackendUnavailableError: If the encoding's default backend is not installed.
+        """
+        if self._backend is not None:
+            backend = self._backend
+        elif encoding in _DEFAULT_FOR:
+            backend = get_backend(_DEFAULT_FOR[encoding])
+        else:
+            raise UnsupportedError(f"no backend reads {encoding.name.lower()} models")
+        if encoding not in backend.encodings:
+            raise UnsupportedError(
+                f"backend {backend.name!r} cannot read {encoding.name.lower()} models"
+            )
+        return backend

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
+from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 
 __all__ = ["Backend", "Context", "Graph", "TensorInfo"]
 
@@ -65,6 +65,14 @@ class Backend(Protocol):
 
     name: str
     encodings: frozenset[GraphEncoding]
+
+    @property
+    def version(self) -> str:
+        """The engine's version."""
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        """The devices (or execution providers) the engine can use here."""
 
     def load(
         self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget

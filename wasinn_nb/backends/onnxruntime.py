@@ -9,9 +9,9 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
-from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends.base import TensorInfo
+from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
 __all__ = ["OnnxRuntimeBackend", "create"]

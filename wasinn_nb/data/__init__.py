@@ -1,4 +1,4 @@
-"""Models and images the walkthroughs use: a pinned manifest and a verifying fetcher.
+"""Models, images and example guests the walkthroughs use: a pinned manifest, a verifying fetcher.
 
 Example:
     >>> from wasinn_nb.data import BUNDLES
@@ -6,8 +6,10 @@ Example:
     'road-segmentation-adas-0001.xml'
 """
 
-from wasinn_nb.data.fetcher import FetchError, data_dir, fetch, fetch_asset, mirror_dir
+from wasinn_nb.data.fetcher import data_dir, fetch, fetch_asset, mirror_dir
+from wasinn_nb.data.guests import example_guest
 from wasinn_nb.data.manifest import ASSETS, BUNDLES, Asset
+from wasinn_nb.errors import FetchError
 
 __all__ = [
     "ASSETS",
@@ -15,6 +17,7 @@ __all__ = [
     "Asset",
     "FetchError",
     "data_dir",
+    "example_guest",
     "fetch",
     "fetch_asset",
     "mirror_dir",

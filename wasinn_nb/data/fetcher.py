@@ -15,17 +15,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from wasinn_nb._files import atomic_write
 from wasinn_nb.data.manifest import ASSETS, BUNDLES, Asset
-from wasinn_nb.errors import WasinnError
+from wasinn_nb.errors import FetchError
+from wasinn_nb.files import atomic_write
 
 __all__ = ["FetchError", "data_dir", "fetch", "fetch_asset", "mirror_dir", "resolve_names"]
 
 _CHUNK = 1 << 20
-
-
-class FetchError(WasinnError):
-    """An asset could not be fetched, or what arrived is not what was pinned."""
 
 
 def data_dir() -> Path:

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb._files import atomic_write
-from wasinn_nb._types import DType
+from wasinn_nb.enums import DType
 from wasinn_nb.errors import ImageReadError, TensorFileError
+from wasinn_nb.files import atomic_write
 from wasinn_nb.im2tensor import ops
 from wasinn_nb.im2tensor.names import parse_tensor_name
 

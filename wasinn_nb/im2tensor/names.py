@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from wasinn_nb._types import ColorOrder, DType, Layout
+from wasinn_nb.enums import ColorOrder, DType, Layout
 from wasinn_nb.errors import SpecError
 from wasinn_nb.im2tensor.spec import TensorSpec
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb._types import ColorOrder, DType, Interpolation, Layout, ResizeMode
+from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
 from wasinn_nb.errors import ImageReadError, ShapeError
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def resize_image(
     interpolation: Interpolation = Interpolation.LINEAR,
     pad_value: float = 0.0,
 ) -> Pixels:
-    """Fit ``image`` to ``height x width`` (see :class:`~wasinn_nb._types.ResizeMode`).
+    """Fit ``image`` to ``height x width`` (see :class:`~wasinn_nb.enums.ResizeMode`).
 
     Example:
         >>> img = np.arange(8, dtype=np.uint8).reshape(2, 4)

@@ -8,13 +8,13 @@ from typing import Union
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb._types import ColorOrder, Layout
+from wasinn_nb.enums import ColorOrder, Layout
 from wasinn_nb.errors import ShapeError
 from wasinn_nb.im2tensor import ops
 from wasinn_nb.im2tensor.io import load_image
 from wasinn_nb.im2tensor.spec import TensorSpec
 
-__all__ = ["ImageSource", "channel_to_image", "image_to_tensor", "tensor_to_image"]
+__all__ = ["ImageSource", "image_to_tensor", "tensor_to_image"]
 
 #: What :func:`image_to_tensor` accepts: a path, encoded image bytes, or a pixel array.
 ImageSource = Union[str, "os.PathLike[str]", bytes, npt.NDArray[np.generic]]
@@ -101,28 +101,3 @@ def _as_hwc(tensor: npt.NDArray[np.generic], spec: TensorSpec) -> npt.NDArray[np
         raise ShapeError("tensor", "x".join(map(str, spec.shape)), tensor.shape)
     core = tensor.reshape(unbatched)
     return core.transpose(1, 2, 0) if spec.layout is Layout.NCHW else core
-
-
-def channel_to_image(
-    tensor: npt.NDArray[np.generic], channel_axis: int, index: int
-) -> npt.NDArray[np.uint8]:
-    """Render one channel of an image-like tensor as grey pixels scaled from its min..max.
-
-    Useful for tensors that are not images, such as per-class scores ``[1, 4, H, W]``.
-
-    Example:
-        >>> scores = np.zeros((1, 2, 1, 3), np.float32); scores[0, 1, 0] = [0.0, 0.5, 1.0]
-        >>> channel_to_image(scores, 1, 1).tolist()
-        [[0, 128, 255]]
-    """
-    count = tensor.shape[channel_axis]
-    if not 0 <= index < count:
-        raise ShapeError(
-            f"channel {index}", f"an axis {channel_axis} longer than {index}", tensor.shape
-        )
-    plane = np.take(tensor, index, axis=channel_axis).astype(np.float64)
-    plane = plane.reshape(plane.shape[-2:]) if plane.ndim > 2 else plane
-    low, high = float(plane.min()), float(plane.max())
-    scaled = (plane - low) * (255.0 / (high - low)) if high > low else np.zeros_like(plane)
-    grey: npt.NDArray[np.uint8] = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    return grey

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wasinn_nb._types import ColorOrder, DType, Interpolation, Layout, ResizeMode
+from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
 from wasinn_nb.errors import SpecError
 
 __all__ = ["MAX_SIDE", "TensorSpec", "parse_dims"]

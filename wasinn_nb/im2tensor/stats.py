@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb._types import ColorOrder, DType, Layout
+from wasinn_nb.enums import ColorOrder, DType, Layout
 
 __all__ = ["ChannelStats", "TensorStats", "guess_channel_axis", "tensor_stats"]
 

@@ -12,16 +12,20 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb.errors import ShapeError
-from wasinn_nb.viz.palette import DEFAULT_PALETTE, Palette
+from wasinn_nb.errors import ShapeError, SpecError
+from wasinn_nb.results import Segmentation
+from wasinn_nb.results.palette import DEFAULT_PALETTE, Palette
 
 __all__ = [
     "BGRImage",
     "bar_chart",
+    "blend",
+    "channel_to_image",
     "colorize_mask",
     "encode_png",
     "legend",
     "overlay",
+    "paint",
     "side_by_side",
     "tensor_grid",
 ]
@@ -36,7 +40,7 @@ def colorize_mask(mask: npt.NDArray[np.integer], palette: Palette = DEFAULT_PALE
     """Paint each pixel of an ``(H, W)`` class-index mask with its class colour.
 
     Example:
-        >>> from wasinn_nb.viz.palette import Palette
+        >>> from wasinn_nb.results.palette import Palette
         >>> colorize_mask(np.array([[0, 1]]), Palette.from_hex("#ff0000", "#0000ff")).tolist()
         [[[0, 0, 255], [255, 0, 0]]]
     """
@@ -91,6 +95,33 @@ def overlay(
         hidden = ~np.isin(mask, list(visible))
         blended[hidden] = base[hidden]
     return np.asarray(blended, dtype=np.uint8)
+
+
+def paint(segmentation: Segmentation) -> BGRImage:
+    """A segmentation's mask in its palette's colours."""
+    return colorize_mask(segmentation.mask, segmentation.palette)
+
+
+def blend(
+    segmentation: Segmentation,
+    image: BGRImage | None = None,
+    *,
+    alpha: float = 0.5,
+    visible: Sequence[int] | None = None,
+) -> BGRImage:
+    """A segmentation's class colours blended over ``image`` (default: its own image).
+
+    Example:
+        >>> seg = Segmentation(np.array([[0, 1]], np.int32), ("sky", "road"))
+        >>> blend(seg, np.zeros((1, 2, 3), np.uint8), alpha=1.0).shape
+        (1, 2, 3)
+    """
+    base = image if image is not None else segmentation.image
+    if base is None:
+        raise SpecError("no image to overlay: pass one, or give image= to from_output")
+    return overlay(
+        base, segmentation.mask, palette=segmentation.palette, alpha=alpha, visible=visible
+    )
 
 
 def side_by_side(images: Sequence[BGRImage], *, gap: int = 8) -> BGRImage:
@@ -154,11 +185,34 @@ def tensor_grid(
     array: npt.NDArray[np.generic], channel_axis: int, *, max_channels: int = 16
 ) -> BGRImage:
     """Each channel of an image-like tensor as a grey tile (min..max scaled), in a row."""
-    from wasinn_nb.im2tensor.pipeline import channel_to_image
-
     count = min(array.shape[channel_axis], max_channels)
     tiles = [channel_to_image(array, channel_axis, i) for i in range(count)]
     return side_by_side(tiles, gap=4)
+
+
+def channel_to_image(
+    tensor: npt.NDArray[np.generic], channel_axis: int, index: int
+) -> npt.NDArray[np.uint8]:
+    """Render one channel of an image-like tensor as grey pixels scaled from its min..max.
+
+    Useful for tensors that are not images, such as per-class scores ``[1, 4, H, W]``.
+
+    Example:
+        >>> scores = np.zeros((1, 2, 1, 3), np.float32); scores[0, 1, 0] = [0.0, 0.5, 1.0]
+        >>> channel_to_image(scores, 1, 1).tolist()
+        [[0, 128, 255]]
+    """
+    count = tensor.shape[channel_axis]
+    if not 0 <= index < count:
+        raise ShapeError(
+            f"channel {index}", f"an axis {channel_axis} longer than {index}", tensor.shape
+        )
+    plane = np.take(tensor, index, axis=channel_axis).astype(np.float64)
+    plane = plane.reshape(plane.shape[-2:]) if plane.ndim > 2 else plane
+    low, high = float(plane.min()), float(plane.max())
+    scaled = (plane - low) * (255.0 / (high - low)) if high > low else np.zeros_like(plane)
+    grey: npt.NDArray[np.uint8] = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return grey
 
 
 def encode_png(image: BGRImage) -> bytes:

@@ -13,11 +13,10 @@ import ipywidgets as w
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb.im2tensor.pipeline import channel_to_image
 from wasinn_nb.im2tensor.stats import guess_channel_axis, tensor_stats
-from wasinn_nb.postprocess import Classification, Segmentation
+from wasinn_nb.results import Classification, Segmentation
+from wasinn_nb.results.palette import Palette
 from wasinn_nb.viz import render
-from wasinn_nb.viz.palette import Palette
 
 __all__ = ["SegmentationView", "TensorView", "TopKView"]
 
@@ -65,7 +64,7 @@ class SegmentationView(w.VBox):  # type: ignore[misc]
             for label, share in seg.shares.items()
         ]
         self.overlay_image = _image(self._overlay_pixels(), width="auto")
-        panels = [(seg.colorized(), "segmentation"), (None, "overlay")]
+        panels = [(render.paint(seg), "segmentation"), (None, "overlay")]
         if seg.image is not None:
             panels.insert(0, (seg.image, "original"))
         row = [
@@ -91,7 +90,7 @@ class SegmentationView(w.VBox):  # type: ignore[misc]
     def _overlay_pixels(self) -> npt.NDArray[np.uint8]:
         seg = self.segmentation
         base = seg.image if seg.image is not None else np.zeros((*seg.mask.shape, 3), np.uint8)
-        return seg.overlay(base, self.opacity.value, visible=self.visible)
+        return render.blend(seg, base, alpha=self.opacity.value, visible=self.visible)
 
     def _redraw(self, change: object = None) -> None:
         self.overlay_image.value = render.encode_png(self._overlay_pixels())
@@ -152,7 +151,7 @@ class TensorView(w.VBox):  # type: ignore[misc]
 
     def _pixels(self) -> npt.NDArray[np.uint8]:
         assert self.channel_axis is not None  # noqa: S101 - only called when there is one
-        return channel_to_image(self.array, self.channel_axis, self.channel.value)
+        return render.channel_to_image(self.array, self.channel_axis, self.channel.value)
 
     def _redraw(self, change: object = None) -> None:
         self.picture.value = render.encode_png(self._pixels())

@@ -1,120 +1,32 @@
-"""Run wasm guests: a shared engine and caches, a fresh store per run, timeouts via epochs.
-
-Example:
-    >>> from wasinn_nb.runner import Runner
-    >>> guest = '(module (func (export "_start")) (memory (export "memory") 1))'
-    >>> result = Runner(cache_dir=None).run(guest)
-    >>> result.exit_code, result.stdout
-    (0, '')
-"""
+"""The runner: a shared engine and caches, a fresh store per run, timeouts via epochs."""
 
 from __future__ import annotations
 
-import atexit
-import codecs
-import gc
 import os
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
-from wasinn_nb._wasm_cache import ModuleCache, default_cache_dir, looks_like_wat
 from wasinn_nb.abi.host import WasiNnHost
-from wasinn_nb.backends import get_backend
-from wasinn_nb.backends.models import GraphCache, Preload
+from wasinn_nb.backends import BackendChoice
 from wasinn_nb.errors import GuestError, SpecError, first_line
 from wasinn_nb.results import RunResult, Timings
+from wasinn_nb.runtime.dirs import DirMapping
+from wasinn_nb.runtime.graphs import GraphCache
+from wasinn_nb.runtime.interrupts import TICK, Ticker
+from wasinn_nb.runtime.modules import ModuleCache, default_cache_dir, looks_like_wat
+from wasinn_nb.runtime.preload import Preload
+from wasinn_nb.runtime.streams import GuestStream, Sink
 
 if TYPE_CHECKING:
-    from wasmtime import Engine, Module, Store
+    from wasmtime import Module, Store
 
-__all__ = ["DirMapping", "ModuleSource", "Runner", "default_runner", "run"]
+__all__ = ["ModuleSource", "Runner"]
 
 ModuleSource = str | os.PathLike[str] | bytes
-_TICK = 0.01  # seconds per epoch tick while a run with a timeout is active
-
-# wasmtime objects free themselves through ctypes in __del__. Free them at exit while ctypes
-# still works, not during interpreter teardown (which prints "Exception ignored" noise).
-atexit.register(gc.collect)
 _FOREVER = 2**62
-
-
-@dataclass(frozen=True)
-class DirMapping:
-    """A host folder the guest may use, and the path it sees it under.
-
-    Example:
-        >>> DirMapping.parse(".:.")               # WasmEdge: GUEST:HOST
-        DirMapping(host='.', guest='.')
-        >>> DirMapping.parse("/data::/input")     # wasmtime: HOST::GUEST
-        DirMapping(host='/data', guest='/input')
-    """
-
-    host: str
-    guest: str
-
-    @classmethod
-    def parse(cls, text: str) -> DirMapping:
-        """Parse ``DIR``, WasmEdge's ``GUEST:HOST`` or wasmtime's ``HOST::GUEST``."""
-        if "::" in text:
-            host, _, guest = text.partition("::")
-        elif ":" in text:
-            guest, _, host = text.partition(":")
-        else:
-            host = guest = text
-        if not host or not guest:
-            raise SpecError(f"bad --dir {text!r}: expected DIR, GUEST:HOST or HOST::GUEST")
-        return cls(host, guest)
-
-
-class _Output:
-    """Collects a guest stream, decoding UTF-8 incrementally and optionally echoing it."""
-
-    def __init__(self, echo: TextIO | Callable[[str], object] | None) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._parts: list[str] = []
-        self._echo = echo.write if hasattr(echo, "write") else echo  # type: ignore[union-attr]
-
-    def __call__(self, data: bytes) -> None:
-        text = self._decoder.decode(data)
-        self._parts.append(text)
-        if self._echo is not None and text:
-            self._echo(text)
-
-    def text(self) -> str:
-        return "".join(self._parts) + self._decoder.decode(b"", final=True)
-
-
-class _Ticker:
-    """Advances the engine's epoch every few milliseconds while some run has a timeout."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._users = 0
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-
-    def __enter__(self) -> _Ticker:
-        with self._lock:
-            self._users += 1
-            if self._users == 1:
-                self._wake.clear()
-                threading.Thread(target=self._tick, name="wasinn-epoch", daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users == 0:
-                self._wake.set()
-
-    def _tick(self) -> None:
-        while not self._wake.wait(_TICK):
-            self._engine.increment_epoch()
 
 
 class Runner:
@@ -137,7 +49,7 @@ class Runner:
         folder = default_cache_dir() if cache_dir == "default" else cache_dir
         self.modules = ModuleCache(self.engine, Path(folder) if folder is not None else None)
         self.graphs = graphs if graphs is not None else GraphCache()
-        self._ticker = _Ticker(self.engine)
+        self._ticker = Ticker(self.engine)
 
     def compile(self, module: ModuleSource) -> tuple[Module, str]:
         """Compile (or fetch from cache) a module given as a path, wasm bytes or WAT text."""
@@ -164,8 +76,8 @@ class Runner:
         env: Mapping[str, str] | None = None,
         echo: bool = False,
         record: bool = True,
-        stdout: TextIO | Callable[[str], object] | None = None,
-        stderr: TextIO | Callable[[str], object] | None = None,
+        stdout: Sink = None,
+        stderr: Sink = None,
     ) -> RunResult:
         """Run a guest's ``_start`` and collect what it did.
 
@@ -189,16 +101,15 @@ class Runner:
             BackendUnavailableError: If ``backend`` is not installed.
         """
         start = time.perf_counter()
-        if backend is not None:
-            get_backend(backend)
-        graphs = self.graphs.with_preloads(
-            item if isinstance(item, Preload) else Preload.parse(item) for item in preload
+        models = self.graphs.for_run(
+            (item if isinstance(item, Preload) else Preload.parse(item) for item in preload),
+            BackendChoice(backend),
         )
         compiled, name = self.compile(module)
         compiled_at = time.perf_counter()
-        out = _Output(stdout if stdout is not None else (sys.stdout if echo else None))
-        err = _Output(stderr if stderr is not None else (sys.stderr if echo else None))
-        host = WasiNnHost(graphs, backend, lambda line: err(f"[wasinn] {line}\n".encode()), record)
+        out = GuestStream(stdout if stdout is not None else (sys.stdout if echo else None))
+        err = GuestStream(stderr if stderr is not None else (sys.stderr if echo else None))
+        host = WasiNnHost(models, lambda line: err(f"[wasinn] {line}\n".encode()), record)
         store = self._store(name, args, dirs, env, out, err)
         instance, instantiated_at = self._instantiate(store, compiled, host)
         exit_code, error = self._start(store, instance, timeout)
@@ -229,8 +140,8 @@ class Runner:
         args: Sequence[str],
         dirs: Iterable[str | DirMapping],
         env: Mapping[str, str] | None,
-        out: _Output,
-        err: _Output,
+        out: GuestStream,
+        err: GuestStream,
     ) -> Store:
         from wasmtime import Store, WasiConfig
 
@@ -268,7 +179,7 @@ class Runner:
         start = instance.exports(store).get("_start")  # type: ignore[attr-defined]
         if not isinstance(start, Func):
             raise GuestError("the module exports no _start function (is it a WASI command?)")
-        store.set_epoch_deadline(_FOREVER if timeout is None else max(1, round(timeout / _TICK)))
+        store.set_epoch_deadline(_FOREVER if timeout is None else max(1, round(timeout / TICK)))
         try:
             if timeout is None:
                 start(store)
@@ -316,28 +227,3 @@ def _cause(error: BaseException) -> str:
     if "Caused by:" in lines and lines.index("Caused by:") + 1 < len(lines):
         return lines[lines.index("Caused by:") + 1]
     return lines[-1] if lines else type(error).__name__
-
-
-_default: Runner | None = None
-_default_lock = threading.Lock()
-
-
-def default_runner() -> Runner:
-    """The process-wide runner used by :func:`run` (and the magics)."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Runner()
-            atexit.register(_default.close)
-        return _default
-
-
-def run(module: ModuleSource, args: Sequence[str] = (), **options: object) -> RunResult:
-    """Run a guest with the shared runner; see :meth:`Runner.run` for the options.
-
-    Example:
-        >>> import wasinn_nb
-        >>> wasinn_nb.run('(module (memory (export "memory") 1) (func (export "_start")))').ok
-        True
-    """
-    return default_runner().run(module, args, **options)  # type: ignore[arg-type]

@@ -1,15 +1,20 @@
-"""Per-phase timings of a guest against calling its backend directly, in the same session."""
+"""``bench``: per-phase timings of a guest against calling its backend directly, in one session."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from wasinn_nb.commands.base import Outcome, Session
+from wasinn_nb.commands.run import run_guest
+from wasinn_nb.errors import GuestError
 from wasinn_nb.results import PHASES, RunResult
 
-__all__ = ["BenchReport", "bench_guest"]
+__all__ = ["BenchReport", "bench", "bench_guest"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,16 @@ def _direct(result: RunResult) -> dict[str, float]:
 
 
 def bench_guest(run_once: Callable[[], RunResult], repeat: int) -> BenchReport:
-    """Run the guest ``repeat`` times (after one warm-up) and its graphs directly as often."""
+    """Run the guest ``repeat`` times (after one warm-up) and its graphs directly as often.
+
+    Example:
+        >>> import wasinn_nb
+        >>> noop = '(module (memory (export "memory") 1) (func (export "_start")))'
+        >>> bench_guest(lambda: wasinn_nb.run(noop), 2).runs
+        2
+    """
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, got {repeat}")
     run_once()
     guest_runs, direct_runs = [], []
     for _ in range(repeat):
@@ -66,3 +80,19 @@ def bench_guest(run_once: Callable[[], RunResult], repeat: int) -> BenchReport:
     guest = {p: statistics.median(r[p] for r in guest_runs) for p in PHASES}
     direct = {p: statistics.median(r[p] for r in direct_runs) for p in direct_runs[0]}
     return BenchReport(repeat, guest, direct)
+
+
+def bench(args: argparse.Namespace, session: Session) -> Outcome[BenchReport]:
+    """``bench``: the guest's phases against the same graphs and inputs called directly."""
+    with open(os.devnull, "w") as discard:  # noqa: PTH123 - the guest's output is not timed
+        quiet = Session(discard, session.err, interactive=True)
+
+        def run_once() -> RunResult:
+            result = run_guest(args.module, args, quiet, record=True)
+            if not result.ok:
+                status = result.exit_code
+                raise GuestError(f"{result.module} exited with status {status} during bench")
+            return result
+
+        report = bench_guest(run_once, args.repeat)
+    return Outcome(report, report.format())

@@ -14,8 +14,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wasinn_nb._files import atomic_write
 from wasinn_nb.errors import GuestError, first_line
+from wasinn_nb.files import atomic_write
 
 if TYPE_CHECKING:
     from wasmtime import Engine, Module

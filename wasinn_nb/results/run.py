@@ -1,4 +1,7 @@
-"""What a run returns: the guest's exit status and output, the tensors it exchanged, timings."""
+"""What a run returns: the guest's exit status and output, the tensors it exchanged, timings.
+
+Plain data: nothing here knows about wasm, backends or how results are displayed.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb.abi.host import CallRecord, TensorRecord
+from wasinn_nb.enums import NnErrno
+from wasinn_nb.results.display import RichDisplay
 
-__all__ = ["PHASES", "RunResult", "Timings"]
+__all__ = ["PHASES", "CallRecord", "RunResult", "TensorRecord", "Timings"]
 
 #: Timed phases of a run, in order. ``load`` covers every load/load_by_name call.
 PHASES = ("compile", "instantiate", "load", "init", "set_input", "compute", "get_output", "total")
@@ -27,6 +31,24 @@ _PHASE_OF_CALL = {
     "get_output": "get_output",
     "get_output_single": "get_output",
 }
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One wasi-nn call the guest made."""
+
+    name: str
+    errno: NnErrno
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TensorRecord:
+    """A tensor that crossed the ABI: an input the guest set, or an output it read."""
+
+    context: int
+    index: int
+    array: npt.NDArray[np.generic]
 
 
 @dataclass(frozen=True)
@@ -57,7 +79,7 @@ class Timings:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(RichDisplay):
     """The outcome of running a guest.
 
     Attributes:
@@ -102,23 +124,6 @@ class RunResult:
     def outputs(self) -> tuple[npt.NDArray[np.generic], ...]:
         """The output tensors, in the order the guest first read them."""
         return tuple(r.array for r in self.output_records)
-
-    def _repr_html_(self) -> str:
-        """A summary table: status, tensors, and where the time went."""
-        import html
-
-        status = f"exit {self.exit_code}" if self.error is None else html.escape(self.error)
-        rows = [f"<tr><th align=left>{html.escape(self.module)}</th><td>{status}</td></tr>"]
-        for kind, records in (("input", self.input_records), ("output", self.output_records)):
-            for r in records:
-                shape = "x".join(map(str, r.array.shape))
-                rows.append(
-                    f"<tr><td>{kind} {r.index} (context {r.context})</td>"
-                    f"<td>{shape} {r.array.dtype.name}</td></tr>"
-                )
-        times = " · ".join(f"{p} {self.timings[p] * 1e3:.1f} ms" for p in PHASES)
-        rows.append(f"<tr><td>timings</td><td>{times}</td></tr>")
-        return "<table>" + "".join(rows) + "</table>"
 
     def __repr__(self) -> str:
         status = f"exit {self.exit_code}" if self.error is None else f"failed: {self.error}"

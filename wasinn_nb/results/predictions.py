@@ -1,23 +1,22 @@
 """Turning output tensors into answers: classification scores and segmentation masks.
 
-Both are validated dataclasses with ``from_output`` constructors, cheap reprs, and rich
-displays in Jupyter (an interactive widget when ipywidgets is live, a PNG everywhere else).
+Both are validated dataclasses with ``from_output`` constructors and cheap reprs. How they are
+drawn (a widget where ipywidgets is live, a PNG everywhere else) is :mod:`wasinn_nb.viz`'s job.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from wasinn_nb.errors import ShapeError, SpecError
-from wasinn_nb.viz.palette import DEFAULT_PALETTE, Palette
+from wasinn_nb.results.display import RichDisplay
+from wasinn_nb.results.palette import DEFAULT_PALETTE, Palette
 
 __all__ = ["Classification", "Prediction", "Segmentation", "load_labels"]
 
@@ -50,7 +49,7 @@ class Prediction:
 
 
 @dataclass(frozen=True)
-class Classification:
+class Classification(RichDisplay):
     """Scores over classes, with labels; softmax, top-K and threshold as in a data-flow graph.
 
     Example:
@@ -121,16 +120,9 @@ class Classification:
         top = f"{best.index} {best.label!r} {best.score:.4g}"
         return f"<Classification {self.scores.size} classes; top-1 {top}>"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        from wasinn_nb.viz import render
-
-        top = self.top_k(5)
-        chart = render.bar_chart([f"{p.index} {p.label}" for p in top], [p.score for p in top])
-        return _bundle(self, chart, lambda: _widgets().TopKView(self, k=5), **kwargs)
-
 
 @dataclass(frozen=True)
-class Segmentation:
+class Segmentation(RichDisplay):
     """A per-pixel class mask with its class labels and colours.
 
     Example:
@@ -192,66 +184,7 @@ class Segmentation:
             label: float(n) / self.mask.size for label, n in zip(self.labels, counts, strict=True)
         }
 
-    def colorized(self) -> npt.NDArray[np.uint8]:
-        """The mask painted with the palette (BGR)."""
-        from wasinn_nb.viz.render import colorize_mask
-
-        return colorize_mask(self.mask, self.palette)
-
-    def overlay(
-        self,
-        image: npt.NDArray[np.uint8] | None = None,
-        alpha: float = 0.5,
-        *,
-        visible: Sequence[int] | None = None,
-    ) -> npt.NDArray[np.uint8]:
-        """The class colours blended over a BGR ``image`` (default: the one given at creation)."""
-        from wasinn_nb.viz.render import overlay
-
-        base = image if image is not None else self.image
-        if base is None:
-            raise SpecError("no image to overlay: pass one, or give image= to from_output")
-        return overlay(base, self.mask, palette=self.palette, alpha=alpha, visible=visible)
-
     def __repr__(self) -> str:
         shares = ", ".join(f"{k} {v:.1%}" for k, v in self.shares.items())
         height, width = self.mask.shape
         return f"<Segmentation {width}x{height}, {len(self.labels)} classes: {shares}>"
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        from wasinn_nb.viz import render
-
-        panels = [self.colorized()] if self.image is None else [
-            self.image, self.colorized(), self.overlay()]  # fmt: skip
-        shares = list(self.shares.values())
-        picture = render.side_by_side(
-            [*panels, render.legend(self.labels, self.palette, shares=shares)]
-        )
-        return _bundle(
-            self, picture, lambda: _widgets().SegmentationView(self.image, self), **kwargs
-        )
-
-
-def _widgets() -> Any:
-    from wasinn_nb.viz import widgets
-
-    return widgets
-
-
-def _bundle(
-    owner: object, picture: npt.NDArray[np.uint8], make_widget: Any, **kwargs: Any
-) -> dict[str, Any]:
-    """A display bundle: a live widget if ipywidgets can make one, plus a PNG and text always."""
-    from wasinn_nb.viz.render import encode_png
-
-    bundle: dict[str, Any] = {
-        "text/plain": repr(owner),
-        "image/png": base64.b64encode(encode_png(picture)).decode("ascii"),
-    }
-    try:
-        widget_bundle = make_widget()._repr_mimebundle_(**kwargs)
-    except ImportError:
-        return bundle
-    if widget_bundle:
-        bundle.update({k: v for k, v in widget_bundle.items() if k != "text/plain"})
-    return bundle

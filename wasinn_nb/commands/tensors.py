@@ -1,8 +1,4 @@
-"""The command implementations behind the CLI (and, later, the magics): options in, work done.
-
-Each takes the parsed options and output streams and returns an exit status; errors are raised
-as :class:`~wasinn_nb.errors.WasinnError` for the caller's boundary to report.
-"""
+"""``im2tensor``, ``inspect`` and ``to-png``: images to tensor files, and tensor files looked at."""
 
 from __future__ import annotations
 
@@ -10,12 +6,13 @@ import argparse
 import dataclasses
 import glob
 from pathlib import Path
-from typing import TextIO
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb._types import Layout
+from wasinn_nb.commands.base import Outcome, Session
+from wasinn_nb.enums import Layout
 from wasinn_nb.errors import ImageReadError, ShapeError, TensorFileError, WasinnError
 from wasinn_nb.im2tensor import (
     TensorName,
@@ -29,10 +26,10 @@ from wasinn_nb.im2tensor import (
     tensor_to_image,
 )
 from wasinn_nb.im2tensor.io import save_image
-from wasinn_nb.im2tensor.pipeline import channel_to_image
-from wasinn_nb.im2tensor.stats import guess_channel_axis
+from wasinn_nb.im2tensor.stats import TensorStats, guess_channel_axis
+from wasinn_nb.viz.render import channel_to_image
 
-__all__ = ["convert", "demo", "expand_images", "fetch", "inspect", "to_png"]
+__all__ = ["convert", "expand_images", "inspect", "to_png"]
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
@@ -59,24 +56,23 @@ def expand_images(pattern: str) -> tuple[list[Path], bool]:
     return found, True
 
 
-def convert(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``im2tensor``: convert one image (or many) to tensor files."""
+def convert(args: argparse.Namespace, session: Session) -> Outcome[Any]:
+    """``im2tensor``: convert one image (or many) to tensor files.
+
+    The value is the tensor for one image, or the files written for several.
+    """
     spec = TensorSpec.from_options(vars(args))
     images, many = expand_images(args.image)
     if many:
-        return _convert_many(images, spec, args, out, err)
+        return _convert_many(images, spec, args, session)
     tensor = image_to_tensor(images[0], spec)
     target = _single_target(args.tensor, images[0], spec)
     if target is not None:
         save_tensor(tensor, target)
-    if not args.quiet:
-        where = f"wrote {target}" if target else "not written (no --tensor)"
-        print(f"{images[0]} -> {spec.describe()}, {tensor.nbytes:,} bytes, {where}", file=out)
-        print(
-            tensor_stats(tensor, channel_axis=spec.channel_axis, color=spec.color).format(),
-            file=out,
-        )
-    return 0
+    where = f"wrote {target}" if target else "not written (no --tensor)"
+    stats = tensor_stats(tensor, channel_axis=spec.channel_axis, color=spec.color)
+    report = f"{images[0]} -> {spec.describe()}, {tensor.nbytes:,} bytes, {where}\n{stats.format()}"
+    return Outcome(tensor, "" if args.quiet else report)
 
 
 def _single_target(tensor: str | None, image: Path, spec: TensorSpec) -> Path | None:
@@ -87,8 +83,8 @@ def _single_target(tensor: str | None, image: Path, spec: TensorSpec) -> Path | 
 
 
 def _convert_many(
-    images: list[Path], spec: TensorSpec, args: argparse.Namespace, out: TextIO, err: TextIO
-) -> int:
+    images: list[Path], spec: TensorSpec, args: argparse.Namespace, session: Session
+) -> Outcome[list[Path]]:
     from tqdm import tqdm
 
     if args.tensor is None:
@@ -99,18 +95,18 @@ def _convert_many(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise TensorFileError(f"cannot create {folder}: {error.strerror or error}") from None
-    failed = 0
+    written = []
     for image, target in tqdm(
-        list(zip(images, targets, strict=True)), unit="image", file=err, disable=None
+        list(zip(images, targets, strict=True)), unit="image", file=session.err, disable=None
     ):
         try:
-            save_tensor(image_to_tensor(image, spec), target)
+            written.append(save_tensor(image_to_tensor(image, spec), target))
         except WasinnError as error:
-            failed += 1
-            tqdm.write(f"im2tensor: error: {error}", file=err)
-    if not args.quiet:
-        print(f"converted {len(images) - failed} of {len(images)} images into {folder}", file=out)
-    return 1 if failed else 0
+            tqdm.write(f"im2tensor: error: {error}", file=session.err)
+    report = f"converted {len(written)} of {len(images)} images into {folder}"
+    failed = len(images) - len(written)
+    problem = f"{failed} of {len(images)} images failed" if failed else None
+    return Outcome(written, "" if args.quiet else report, int(failed > 0), problem)
 
 
 def _batch_targets(images: list[Path], folder: Path, spec: TensorSpec, suffix: str) -> list[Path]:
@@ -137,47 +133,17 @@ def _read_tensor(args: argparse.Namespace) -> tuple[npt.NDArray[np.generic], Ten
     return load_tensor(path, shape=shape, dtype=dtype), name
 
 
-def fetch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``fetch``: fetch assets (or list them) and print where each one is."""
-    from wasinn_nb import data
-
-    if args.list or not args.names:
-        for name, members in data.BUNDLES.items():
-            print(f"{name:<34} bundle: {', '.join(members)}", file=out)
-        for asset in data.ASSETS.values():
-            print(
-                f"{asset.name:<34} {asset.size:>12,} B  {asset.license:<12.12}  {asset.source}",
-                file=out,
-            )
-        return 0
-    for name, path in data.fetch(*args.names, mirror=args.mirror, dest=args.dest).items():
-        print(f"{name:<34} {path}", file=out)
-    return 0
-
-
-def demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``demo``: the road-segmentation walkthrough from the command line."""
-    from wasinn_nb.demo import road_segmentation
-
-    result = road_segmentation(args.out, mirror=args.mirror, stdout=out)
-    shares = ", ".join(f"{label} {share:.3f}" for label, share in result.shares.items())
-    print(f"class shares: {shares}", file=out)
-    print(f"overlay: {result.overlay}", file=out)
-    return 0
-
-
-def inspect(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``inspect``: print shape, dtype and per-channel statistics of a tensor file."""
+def inspect(args: argparse.Namespace, session: Session) -> Outcome[TensorStats]:
+    """``inspect``: shape, dtype and per-channel statistics of a tensor file."""
     array, name = _read_tensor(args)
     layout = args.layout or (name.layout if name else None)
     axis = guess_channel_axis(array.shape, layout)
     stats = tensor_stats(array, channel_axis=axis, color=name.color if name else None)
     source = "--dims" if args.dims else ("file name" if name else ".npy header")
-    print(stats.format(title=f"{args.tensor}  (shape from {source})"), file=out)
-    return 0
+    return Outcome(stats, stats.format(title=f"{args.tensor}  (shape from {source})"))
 
 
-def to_png(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def to_png(args: argparse.Namespace, session: Session) -> Outcome[Path]:
     """``to-png``: write a tensor file as an image, undoing layout, colour and normalization."""
     array, name = _read_tensor(args)
     layout = args.layout or (name.layout if name else None)
@@ -188,9 +154,8 @@ def to_png(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         pixels = channel_to_image(array, axis, args.channel)
     else:
         pixels = tensor_to_image(array, _spec_for(array.shape, axis, args, name))
-    save_image(pixels, args.output)
-    print(f"wrote {args.output} ({pixels.shape[1]}x{pixels.shape[0]})", file=out)
-    return 0
+    path = save_image(pixels, args.output)
+    return Outcome(path, f"wrote {args.output} ({pixels.shape[1]}x{pixels.shape[0]})")
 
 
 def _spec_for(

@@ -2,6 +2,8 @@
 
 Each :class:`Option` is the ``(flags, kwargs)`` of one ``argparse.add_argument`` call, so a parser
 built for ``im2tensor`` and one built for ``%wasinn im2tensor`` accept exactly the same flags.
+:class:`OptionParser` never prints or exits: a bad command line raises
+:class:`~wasinn_nb.errors.OptionError`, ``--help`` raises :class:`HelpRequested` with the text.
 """
 
 from __future__ import annotations
@@ -12,23 +14,32 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NoReturn
 
-from wasinn_nb._types import ColorOrder, DType, Interpolation, Layout, ResizeMode
-from wasinn_nb.errors import SpecError
+from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
+from wasinn_nb.errors import OptionError, SpecError
 from wasinn_nb.im2tensor.names import parse_dims_token
 from wasinn_nb.im2tensor.spec import parse_dims
 
 __all__ = [
+    "BENCH_OPTIONS",
     "CONVERT_OPTIONS",
     "DEMO_OPTIONS",
     "FETCH_OPTIONS",
+    "GUEST_OPTIONS",
     "INSPECT_OPTIONS",
+    "MODULE",
     "NORMALIZE_OPTIONS",
+    "PRELOAD_OPTIONS",
+    "REPEAT",
     "RUN_OPTIONS",
     "TO_PNG_OPTIONS",
+    "TRACEBACK",
+    "HelpRequested",
     "Option",
-    "OptionError",
     "OptionParser",
     "add_options",
+    "parse_count",
+    "parse_number",
+    "parse_numbers",
 ]
 
 
@@ -46,12 +57,24 @@ def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> N
         parser.add_argument(*option.flags, **option.kwargs)
 
 
-class OptionError(Exception):
-    """A command line that does not parse; the message is one line, ending with a help hint."""
+class HelpRequested(Exception):  # noqa: N818 - not an error: how --help leaves the parser
+    """``--help`` was given; ``text`` is the help to show."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 class OptionParser(argparse.ArgumentParser):
-    """An argument parser that raises :class:`OptionError` instead of printing and exiting."""
+    """An argument parser that raises instead of printing and exiting.
+
+    Example:
+        >>> parser = OptionParser.build("%wasinn fetch", FETCH_OPTIONS, intermixed=True)
+        >>> parser.parse(["--nope"])
+        Traceback (most recent call last):
+        ...
+        wasinn_nb.errors.OptionError: unrecognized arguments: --nope (see %wasinn fetch --help)
+    """
 
     intermixed = False
 
@@ -68,11 +91,21 @@ class OptionParser(argparse.ArgumentParser):
         parser = cls(prog=prog, description=description)
         add_options(parser, options)
         parser.intermixed = intermixed
+        # argparse %-formats a usage string, and a prog such as "%wasinn run" would break that.
+        parser.usage = parser.format_usage().removeprefix("usage: ").strip().replace("%", "%%")
         return parser
 
     def error(self, message: str) -> NoReturn:
         """Raise instead of exiting."""
         raise OptionError(f"{message} (see {self.prog} --help)")
+
+    def print_help(self, file: object = None) -> None:
+        """Raise :class:`HelpRequested` with the help instead of printing it."""
+        raise HelpRequested(self.format_help())
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        """Raise instead of exiting (argparse exits only after --help or an error)."""
+        raise OptionError((message or f"exit status {status}").strip())
 
     def parse(self, argv: list[str]) -> argparse.Namespace:
         """Parse ``argv``; options and positionals may be mixed when ``intermixed``."""
@@ -105,6 +138,17 @@ def parse_number(text: str) -> float:
 def parse_numbers(text: str) -> tuple[float, ...]:
     """Parse comma-separated numbers: ``"123.7,116.3,103.5"``."""
     return tuple(parse_number(part) for part in text.split(",") if part.strip())
+
+
+def parse_count(text: str) -> int:
+    """Parse a whole number of at least 1: ``"10"``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise SpecError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise SpecError(f"must be at least 1, got {value}")
+    return value
 
 
 def _choices(enum: Any) -> list[str]:
@@ -274,8 +318,10 @@ TO_PNG_OPTIONS: tuple[Option, ...] = (
 )
 
 
-RUN_OPTIONS: tuple[Option, ...] = (
-    Option(("module",), {"metavar": "MODULE.wasm", "help": "guest module (.wasm or .wat)"}),
+MODULE = Option(("module",), {"metavar": "MODULE.wasm", "help": "guest module (.wasm or .wat)"})
+
+#: The options of a run, but the module (a ``%%wasinn`` cell is the module).
+GUEST_OPTIONS: tuple[Option, ...] = (
     Option(
         ("args",),
         {
@@ -343,6 +389,8 @@ RUN_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
+RUN_OPTIONS: tuple[Option, ...] = (MODULE, *GUEST_OPTIONS)
+
 
 FETCH_OPTIONS: tuple[Option, ...] = (
     Option(
@@ -382,4 +430,40 @@ DEMO_OPTIONS: tuple[Option, ...] = (
             "$WASINN_MIRROR; else download)",
         },
     ),
+)
+
+
+REPEAT = Option(
+    ("-n",),
+    {
+        "type": _typed(parse_count, "count"),
+        "default": 10,
+        "dest": "repeat",
+        "metavar": "N",
+        "help": "timed runs after one warm-up (default: 10)",
+    },
+)
+
+TRACEBACK = Option(
+    ("--traceback",),
+    {"action": "store_true", "help": "show the full traceback of an error (for bug reports)"},
+)
+
+BENCH_OPTIONS: tuple[Option, ...] = (*RUN_OPTIONS, REPEAT)
+
+PRELOAD_OPTIONS: tuple[Option, ...] = (
+    Option(("name",), {"metavar": "NAME", "help": "the name guests pass to load_by_name"}),
+    Option(
+        ("encoding",),
+        {"metavar": "ENCODING", "help": "model format: OpenVINO, ONNX, TensorflowLite, PyTorch…"},
+    ),
+    Option(
+        ("paths",),
+        {
+            "nargs": "+",
+            "metavar": "[TARGET] PATH",
+            "help": "optional target (cpu, gpu, tpu, auto), then the model file(s)",
+        },
+    ),
+    Option(("--target",), {"metavar": "TARGET", "help": "target when none is given (cpu)"}),
 )

@@ -1,4 +1,4 @@
-"""Enumerations shared across wasinn-nb: tensor element types, layouts, colour orders, resizing.
+"""Enumerations shared by every layer: element types, layouts, colours, resizing, wasi-nn enums.
 
 Every enum has a ``parse`` classmethod that accepts the spellings users type (case-insensitive,
 with aliases such as ``f32`` for ``fp32``) and raises :class:`~wasinn_nb.errors.SpecError` with
@@ -21,6 +21,7 @@ __all__ = [
     "GraphEncoding",
     "Interpolation",
     "Layout",
+    "NnErrno",
     "ResizeMode",
 ]
 
@@ -221,3 +222,21 @@ class ExecutionTarget(enum.IntEnum):
     def parse(cls, name: str | ExecutionTarget) -> ExecutionTarget:
         """Parse ``cpu``/``gpu``/``tpu``/``auto`` (any case)."""
         return _parse_int_enum(cls, name, "target")
+
+
+class NnErrno(enum.IntEnum):
+    """Error numbers returned to the guest (witx 2023 numbering plus WasmEdge's 100-103)."""
+
+    SUCCESS = 0
+    INVALID_ARGUMENT = 1
+    INVALID_ENCODING = 2
+    MISSING_MEMORY = 3
+    BUSY = 4
+    RUNTIME_ERROR = 5
+    UNSUPPORTED_OPERATION = 6
+    TOO_LARGE = 7
+    NOT_FOUND = 8
+    END_OF_SEQUENCE = 100
+    CONTEXT_FULL = 101
+    PROMPT_TOO_LONG = 102
+    MODEL_NOT_FOUND = 103

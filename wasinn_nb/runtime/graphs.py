@@ -1,0 +1,131 @@
+"""The compiled-graph cache shared by every run in a process, and the named models it knows."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from wasinn_nb.backends import BackendChoice
+from wasinn_nb.backends.base import Graph
+from wasinn_nb.enums import ExecutionTarget, GraphEncoding
+from wasinn_nb.errors import ModelNotFoundError, SpecError
+from wasinn_nb.runtime.preload import Preload
+
+__all__ = ["Buffer", "GraphCache", "RunModels"]
+
+#: Model bytes as the host has them: ``bytes`` or a zero-copy view of guest memory.
+Buffer = bytes | npt.NDArray[np.uint8]
+
+
+class GraphCache:
+    """Compiled graphs, keyed by backend, encoding, target and the model bytes' digest.
+
+    Compiling a model takes 100s of milliseconds; a notebook that runs the same guest again
+    reuses the graph. Named models (:class:`Preload`) are read and compiled on first use.
+    """
+
+    def __init__(self, preloads: Iterable[Preload] = ()) -> None:
+        self._graphs: dict[tuple[str, GraphEncoding, ExecutionTarget, str], Graph] = {}
+        self._preloads: dict[str, Preload] = {}
+        self._lock = threading.Lock()
+        for preload in preloads:
+            self.add(preload)
+
+    def add(self, preload: Preload) -> None:
+        """Make ``preload`` available by name (replacing one of the same name)."""
+        _check_files(preload)
+        self._preloads[preload.name] = preload
+
+    def remove(self, name: str) -> None:
+        """Forget the named model ``name`` (its compiled graph stays cached)."""
+        if self._preloads.pop(name, None) is None:
+            raise ModelNotFoundError(name, sorted(self._preloads))
+
+    @property
+    def preloads(self) -> dict[str, Preload]:
+        """The named models, by name."""
+        return dict(self._preloads)
+
+    def for_run(
+        self, preloads: Iterable[Preload] = (), choice: BackendChoice | None = None
+    ) -> RunModels:
+        """The models one run may load: these graphs, the named models plus ``preloads``.
+
+        A run's ``--nn-preload`` names last as long as the run, its compiled graphs as long as
+        the cache. ``choice`` says which backend loads each encoding.
+        """
+        named = dict(self._preloads)
+        for preload in preloads:
+            _check_files(preload)
+            named[preload.name] = preload
+        return RunModels(self, named, choice or BackendChoice())
+
+    def load(
+        self,
+        builders: Sequence[Buffer],
+        encoding: GraphEncoding,
+        target: ExecutionTarget,
+        choice: BackendChoice,
+    ) -> Graph:
+        """The compiled graph for these model bytes, compiling it on first use.
+
+        ``builders`` may be views of guest memory: they are hashed in place and copied only
+        when the model has to be compiled.
+        """
+        backend = choice.for_encoding(encoding)
+        digest = hashlib.sha256()
+        arrays = [np.frombuffer(b, np.uint8) if isinstance(b, bytes) else b for b in builders]
+        for array in arrays:
+            digest.update(array.size.to_bytes(8, "little"))
+            digest.update(np.ascontiguousarray(array).data)
+        key = (backend.name, encoding, target, digest.hexdigest())
+        with self._lock:
+            if key not in self._graphs:
+                blobs = [array.tobytes() for array in arrays]
+                self._graphs[key] = backend.load(blobs, encoding, target)
+            return self._graphs[key]
+
+    def clear(self) -> None:
+        """Forget every compiled graph (named models stay registered)."""
+        with self._lock:
+            self._graphs.clear()
+
+
+class RunModels:
+    """What one run's guest may load: model bytes, or the names it was given.
+
+    Example:
+        >>> models = GraphCache().for_run()
+        >>> models.load_named("road")
+        Traceback (most recent call last):
+        ...
+        wasinn_nb.errors.ModelNotFoundError: no model named 'road' is preloaded (preloaded: none)
+    """
+
+    def __init__(self, cache: GraphCache, named: dict[str, Preload], choice: BackendChoice) -> None:
+        self._cache = cache
+        self._named = named
+        self._choice = choice
+
+    def load(
+        self, builders: Sequence[Buffer], encoding: GraphEncoding, target: ExecutionTarget
+    ) -> Graph:
+        """The compiled graph for model bytes the guest passed."""
+        return self._cache.load(builders, encoding, target, self._choice)
+
+    def load_named(self, name: str) -> Graph:
+        """The compiled graph of the model preloaded as ``name``."""
+        preload = self._named.get(name)
+        if preload is None:
+            raise ModelNotFoundError(name, sorted(self._named))
+        return self._cache.load(preload.read(), preload.encoding, preload.target, self._choice)
+
+
+def _check_files(preload: Preload) -> None:
+    missing = [str(p) for p in preload.paths if not p.is_file()]
+    if missing:
+        raise SpecError(f"preload {preload.name!r}: no such file: {', '.join(missing)}")

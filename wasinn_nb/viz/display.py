@@ -1,0 +1,91 @@
+"""Rich displays of results in Jupyter: a live widget where ipywidgets runs, a PNG everywhere.
+
+Importing this module registers the renderers (``import wasinn_nb`` does). Nothing heavy is
+imported until a result is displayed.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from wasinn_nb.results import PHASES, Classification, RunResult, Segmentation
+from wasinn_nb.results.display import register_renderer
+
+__all__ = ["classification_bundle", "run_result_bundle", "segmentation_bundle"]
+
+
+def classification_bundle(result: Classification, **kwargs: Any) -> dict[str, Any]:
+    """The top 5 classes as bars: a TopKView widget plus a PNG chart."""
+    from wasinn_nb.viz import render
+
+    top = result.top_k(5)
+    chart = render.bar_chart([f"{p.index} {p.label}" for p in top], [p.score for p in top])
+    return _bundle(result, chart, lambda: _widgets().TopKView(result, k=5), **kwargs)
+
+
+def segmentation_bundle(result: Segmentation, **kwargs: Any) -> dict[str, Any]:
+    """Image | classes | overlay | legend: a SegmentationView widget plus the same as a PNG."""
+    from wasinn_nb.viz import render
+
+    panels = [render.paint(result)]
+    if result.image is not None:
+        panels = [result.image, panels[0], render.blend(result)]
+    shares = list(result.shares.values())
+    picture = render.side_by_side(
+        [*panels, render.legend(result.labels, result.palette, shares=shares)]
+    )
+    return _bundle(
+        result, picture, lambda: _widgets().SegmentationView(result.image, result), **kwargs
+    )
+
+
+def run_result_bundle(result: RunResult, **kwargs: Any) -> dict[str, Any]:
+    """A summary table: status, tensors, and where the time went."""
+    status = f"exit {result.exit_code}" if result.error is None else html.escape(result.error)
+    rows = [f"<tr><th align=left>{html.escape(result.module)}</th><td>{status}</td></tr>"]
+    for kind, records in (("input", result.input_records), ("output", result.output_records)):
+        for r in records:
+            shape = "x".join(map(str, r.array.shape))
+            rows.append(
+                f"<tr><td>{kind} {r.index} (context {r.context})</td>"
+                f"<td>{shape} {r.array.dtype.name}</td></tr>"
+            )
+    times = " · ".join(f"{p} {result.timings[p] * 1e3:.1f} ms" for p in PHASES)
+    rows.append(f"<tr><td>timings</td><td>{times}</td></tr>")
+    return {"text/plain": repr(result), "text/html": "<table>" + "".join(rows) + "</table>"}
+
+
+def _widgets() -> Any:
+    from wasinn_nb.viz import widgets
+
+    return widgets
+
+
+def _bundle(
+    owner: object, picture: npt.NDArray[np.uint8], make_widget: Callable[[], Any], **kwargs: Any
+) -> dict[str, Any]:
+    """A display bundle: a live widget if ipywidgets can make one, plus a PNG and text always."""
+    from wasinn_nb.viz.render import encode_png
+
+    bundle: dict[str, Any] = {
+        "text/plain": repr(owner),
+        "image/png": base64.b64encode(encode_png(picture)).decode("ascii"),
+    }
+    try:
+        widget_bundle = make_widget()._repr_mimebundle_(**kwargs)
+    except ImportError:
+        return bundle
+    if widget_bundle:
+        bundle.update({k: v for k, v in widget_bundle.items() if k != "text/plain"})
+    return bundle
+
+
+register_renderer(Classification, classification_bundle)
+register_renderer(Segmentation, segmentation_bundle)
+register_renderer(RunResult, run_result_bundle)
