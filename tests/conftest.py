@@ -44,3 +44,14 @@ def road_workdir(road_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     save_tensor(tensor, tmp_path / ROAD_INPUT)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def ip():
+    """The test session's one IPython shell, with the extension loaded."""
+    pytest.importorskip("IPython")
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython() or __import__("IPython").get_ipython()
+    shell.run_line_magic("load_ext", "wasinn_nb")
+    return shell

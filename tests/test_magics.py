@@ -8,7 +8,6 @@ from _paths import GUESTS, ROAD_INPUT
 
 IPython = pytest.importorskip("IPython")
 from IPython.core.error import UsageError  # noqa: E402
-from IPython.testing.globalipapp import get_ipython  # noqa: E402
 
 from wasinn_nb.abi.wasi_nn import NnErrno  # noqa: E402
 from wasinn_nb.magics import WasinnMagics  # noqa: E402
@@ -16,13 +15,6 @@ from wasinn_nb.results import Segmentation  # noqa: E402
 from wasinn_nb.results.palette import ROAD_LABELS, ROAD_PALETTE  # noqa: E402
 
 ROAD_ARGS = f"road-segmentation-adas-0001.xml road-segmentation-adas-0001.bin {ROAD_INPUT}"
-
-
-@pytest.fixture(scope="module")
-def ip():
-    shell = get_ipython()
-    shell.run_line_magic("load_ext", "wasinn_nb")
-    return shell
 
 
 @pytest.fixture(autouse=True)

@@ -160,7 +160,7 @@ class WasinnMagics(Magics):
         namespace["_wasinn"] = outcome.value
         if out:
             namespace[out] = outcome.value
-        if outcome.report and self.show != "none":
+        if outcome.report:
             print(outcome.report)
         if outcome.problem:
             raise UsageError(outcome.problem)

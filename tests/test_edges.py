@@ -1,0 +1,176 @@
+"""Both front ends, one command: every subcommand through ``wasinn`` and ``%wasinn`` alike.
+
+Each row is run as ``wasinn ARGS`` and as ``%wasinn ARGS`` in a real IPython shell. A success
+must print the same report on both; a failure must be one line on the CLI (exit status != 0, no
+traceback) and exactly that line as the magic's ``UsageError``.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from _paths import ROAD
+
+from wasinn_nb.cli import main
+
+IPython = pytest.importorskip("IPython")
+from IPython.core.error import UsageError  # noqa: E402
+
+HELLO = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from the guest\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 21))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit (i32.const {status}))))
+"""
+
+# (name, arguments with {tmp} for the work folder, expectation: "ok" or a substring of the error)
+CASES = [
+    ("im2tensor", "--image {tmp}/photo.png --dims 8x16x3xf32 --tensor {tmp}/t.tensor", "ok"),
+    ("im2tensor into a folder", "--image {tmp} --dims 8x8x3xu8 --tensor {tmp}/tensors -q", "ok"),
+    ("im2tensor missing image", "--image {tmp}/nope.jpg --dims 8x8x3xf32", "cannot read image"),
+    ("im2tensor bad dims", "--image {tmp}/photo.png --dims 8x", "bad dims '8x'"),
+    ("im2tensor unknown flag", "--image {tmp}/photo.png --dims 8x8x3xu8 --nope", "--nope"),
+    ("inspect", "{tmp}/in-8x16x3xf32-bgr.tensor", "ok"),
+    ("inspect missing file", "{tmp}/missing-8x8x3xf32.tensor", "missing-8x8x3xf32.tensor"),
+    ("to-png", "{tmp}/in-8x16x3xf32-bgr.tensor {tmp}/back.png", "ok"),
+    ("to-png bad channel", "{tmp}/in-8x16x3xf32-bgr.tensor {tmp}/c.png --channel 7", "channel 7"),
+    ("to-png into /proc", "{tmp}/in-8x16x3xf32-bgr.tensor /proc/nope/x.png", "/proc/nope"),
+    ("fetch list", "--list", "ok"),
+    ("fetch unknown", "no-such-model", "unknown asset 'no-such-model'"),
+    ("fetch into /proc", "birds --dest /proc/x", "/proc/x"),
+    ("run", "{tmp}/hello.wat", "ok"),
+    ("run missing module", "{tmp}/missing.wasm", "cannot read module"),
+    ("run bad --dir", "{tmp}/hello.wat --dir {tmp}/nowhere", "no such folder"),
+    ("run unknown backend", "{tmp}/hello.wat --backend tensorrt", "unknown backend 'tensorrt'"),
+    ("bench zero runs", "{tmp}/hello.wat -n 0", "must be at least 1"),
+    ("backends", "", "ok"),
+    ("demo into /proc", "--out /proc/nope", "/proc/nope"),
+]
+
+
+def _command(name: str) -> str:
+    return name.split()[0]
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ip) -> Path:
+    """A folder with a photo, a tensor file named after its shape, and a WAT guest."""
+    photo = np.arange(8 * 16 * 3, dtype=np.uint8).reshape(8, 16, 3)
+    cv2.imwrite(str(tmp_path / "photo.png"), photo)
+    tensor = np.linspace(0, 1, 3 * 8 * 16, dtype=np.float32).reshape(1, 3, 8, 16)
+    tensor.tofile(tmp_path / "in-8x16x3xf32-bgr.tensor")
+    (tmp_path / "hello.wat").write_text(HELLO.format(status=0))
+    monkeypatch.setenv("WASINN_MIRROR", str(ROAD.parent))
+    monkeypatch.chdir(tmp_path)
+    magics = ip.magics_manager.registry["WasinnMagics"]
+    magics.show = "none"
+    yield tmp_path
+    magics.show = "text"
+
+
+def _cli(command: str, args: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main([command, *args], stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def _magic(ip, command: str, args: list[str], capsys) -> tuple[str | None, str]:
+    capsys.readouterr()
+    try:
+        ip.run_line_magic("wasinn", shlex.join([command, *args]))
+    except UsageError as error:
+        return str(error), capsys.readouterr().out
+    return None, capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("name", "line", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_both_edges_agree(ip, work, capsys, name, line, expected):
+    command, args = _command(name), shlex.split(line.format(tmp=work))
+    status, out, err = _cli(command, args)
+    error, printed = _magic(ip, command, args, capsys)
+    if expected == "ok":
+        assert (status, err) == (0, "")
+        assert error is None
+        assert printed == out
+        return
+    assert status != 0 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    cli_line = err.removeprefix("wasinn: error: ").rstrip("\n")
+    assert expected in cli_line
+    assert error == cli_line.replace("see wasinn ", "see %wasinn ")
+
+
+def test_both_edges_return_the_same_value(ip, work):
+    """The magic returns (and stores) the value whose report the CLI prints."""
+    args = f"--image {work}/photo.png --dims 8x16x3xf32 --tensor {work}/t.tensor"
+    tensor = ip.run_line_magic("wasinn", f"im2tensor {args} -o picture")
+    assert _cli("im2tensor", shlex.split(args))[0] == 0
+    assert np.array_equal(tensor, np.fromfile(work / "t.tensor", np.float32).reshape(1, 3, 8, 16))
+    assert ip.user_ns["picture"] is tensor
+
+
+def test_a_guest_exit_status_is_the_cli_status_and_the_magic_error(ip, work, capsys):
+    (work / "exit3.wat").write_text(HELLO.format(status=3))
+    status, out, err = _cli("run", [str(work / "exit3.wat")])
+    assert (status, out, err) == (3, "hello from the guest\n", "")
+    error, printed = _magic(ip, "run", [str(work / "exit3.wat")], capsys)
+    assert printed == "hello from the guest\n"
+    assert error == f"{work / 'exit3.wat'} exited with status 3"
+    assert ip.user_ns["_wasinn"].exit_code == 3
+
+
+@pytest.mark.parametrize("command", ["run", "im2tensor", "bench", "fetch", "inspect"])
+def test_help_prints_the_same_options_on_both_edges(ip, work, capsys, command):
+    import re
+
+    status, out, _ = _cli(command, ["--help"])
+    error, printed = _magic(ip, command, ["--help"], capsys)
+    assert status == 0 and error is None
+    assert out.startswith(f"usage: wasinn {command}")
+    assert printed.startswith(f"usage: %wasinn {command}")
+    flags = set(re.findall(r"(?<![\w-])--?[a-zA-Z][\w-]*", out))
+    assert flags and flags <= set(re.findall(r"(?<![\w-])--?[a-zA-Z][\w-]*", printed))
+    assert "--result NAME" in printed
+
+
+def test_an_unclosed_quote_is_a_usage_error(ip):
+    with pytest.raises(UsageError, match="No closing quotation"):
+        ip.run_line_magic("wasinn", 'run "x')
+
+
+def test_magic_help_is_made_from_the_parsers(ip):
+    from wasinn_nb.commands import COMMANDS
+    from wasinn_nb.magics import WasinnMagics
+
+    doc = WasinnMagics.wasinn.__doc__
+    for name in COMMANDS:
+        assert f"%wasinn {name} " in doc or f"%wasinn {name}\n" in doc
+    assert "--nn-preload NAME:ENCODING:TARGET:PATH[:PATH]" in doc
+
+
+def test_a_bug_is_a_short_line_with_the_traceback_hint(ip, work, monkeypatch, capsys):
+    from wasinn_nb.commands import tensors
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(tensors, "tensor_stats", broken)
+    args = ["--image", str(work / "photo.png"), "--dims", "8x8x3xf32"]
+    status, _, err = _cli("im2tensor", args)
+    expected = "internal error: ZeroDivisionError: division by zero (rerun with --traceback)"
+    assert (status, err) == (1, f"wasinn: error: {expected}\n")
+    assert _magic(ip, "im2tensor", args, capsys)[0] == expected
+    with pytest.raises(ZeroDivisionError):
+        main(["im2tensor", *args, "--traceback"], stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(ZeroDivisionError):
+        ip.run_line_magic("wasinn", shlex.join(["im2tensor", *args, "--traceback"]))
