@@ -107,7 +107,7 @@ def truncated_jpeg(tmp_path: Path) -> Path:
 
 BAD_INPUTS = {
     "missing file": (lambda d: ["--image", d / "nope.jpg", "--dims", "8x8x3xfp32"], 1,
-                     "cannot read image .*nope.jpg: no such file"),
+                     "cannot read image .*nope.jpg: No such file"),
     "not an image": (lambda d: ["--image", (d / "a.jpg").write_text("hello") and d / "a.jpg",
                                 "--dims", "8x8x3xfp32"], 1, "not an image format"),
     "truncated jpeg": (lambda d: ["--image", truncated_jpeg(d), "--dims", "8x8x3xfp32"], 1,

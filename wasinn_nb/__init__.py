@@ -35,7 +35,7 @@ from wasinn_nb.im2tensor import (
     tensor_to_image,
 )
 from wasinn_nb.results import Classification, Prediction, RunResult, Segmentation
-from wasinn_nb.runtime import Runner, run
+from wasinn_nb.runtime import Limits, Runner, run
 from wasinn_nb.viz import display as _display  # noqa: F401 - registers the rich displays
 
 
@@ -60,6 +60,7 @@ __all__ = [
     "ImageReadError",
     "Interpolation",
     "Layout",
+    "Limits",
     "Prediction",
     "ResizeMode",
     "RunResult",

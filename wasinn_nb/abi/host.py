@@ -10,12 +10,14 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from wasinn_nb.abi.limits import Limits, format_size
 from wasinn_nb.abi.memory import GuestMemory
 from wasinn_nb.abi.wasi_nn import FUNCTIONS, MODULE, NnErrno, decode_tensor_type
 from wasinn_nb.backends.base import Context, Graph
@@ -80,6 +82,18 @@ class Models(Protocol):
 class _ContextSlot:
     graph: Graph
     context: Context
+    input_bytes: dict[int, int] = field(default_factory=dict)
+
+
+class Stopper(Protocol):
+    """The run's stop switch, as the host sees it: cancel a backend call when it trips."""
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the run is being stopped."""
+
+    def cancelling(self, cancel: Callable[[], None] | None) -> AbstractContextManager[None]:
+        """While the block runs, tripping the switch calls ``cancel``."""
 
 
 @dataclass
@@ -88,20 +102,26 @@ class WasiNnHost:
 
     Args:
         models: Where graphs come from (compiled and cached across runs), with named models.
-        report: Called with one line for each failed call (the guest gets the errno); the
-            lines are also kept in ``log``.
-        record: Keep a copy of every output the guest reads (inputs are kept regardless: the
-            host copies them out of guest memory anyway).
+        report: Called with one line for each failed call (the guest gets the errno), up to
+            ``limits.log_lines``; the lines are also kept in ``log``.
+        record: Keep the tensors the guest set and read (up to ``limits.tensor_bytes``).
+        limits: What the guest may make the host hold.
+        stopper: Cancels a backend ``compute`` when the run is stopped (none: not cancellable).
     """
 
     models: Models
     report: Callable[[str], None] = lambda line: None
     record: bool = True
+    limits: Limits = field(default_factory=Limits)
+    stopper: Stopper | None = None
     calls: list[CallRecord] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    failures: int = 0
     inputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
     outputs: dict[tuple[int, int], TensorRecord] = field(default_factory=dict)
     context_graphs: dict[int, Graph] = field(default_factory=dict)
+    recorded_bytes: int = 0
     _graph_table: dict[int, Graph] = field(default_factory=dict)
     _context_table: dict[int, _ContextSlot] = field(default_factory=dict)
     _graph_ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -131,18 +151,57 @@ class WasiNnHost:
             errno = NnErrno.SUCCESS
         except Exception as error:
             errno = errno_for(error)
-            internal = (
-                "" if isinstance(error, WasinnError) else f" (internal {type(error).__name__})"
-            )
-            line = f"wasi-nn {name}: {error}{internal} -> errno {errno} ({errno.name.lower()})"
+            self._failed(name, error, errno)
+        seconds = time.perf_counter() - start
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+        if len(self.calls) < self.limits.call_records:
+            self.calls.append(CallRecord(name, errno, seconds))
+        return int(errno)
+
+    def _failed(self, name: str, error: Exception, errno: NnErrno) -> None:
+        """Log a failed call: the first ``limits.log_lines``, then only count them."""
+        self.failures += 1
+        if self.failures > self.limits.log_lines:
+            return
+        internal = "" if isinstance(error, WasinnError) else f" (internal {type(error).__name__})"
+        line = f"wasi-nn {name}: {error}{internal} -> errno {errno} ({errno.name.lower()})"
+        self.log.append(line)
+        self.report(line)
+
+    def finish(self) -> None:
+        """Report how many failed calls were not shown, if any."""
+        hidden = self.failures - self.limits.log_lines
+        if hidden > 0:
+            line = f"{hidden:,} more failed wasi-nn calls not shown"
             self.log.append(line)
             self.report(line)
-        self.calls.append(CallRecord(name, errno, time.perf_counter() - start))
-        return int(errno)
+
+    def _record(
+        self,
+        table: dict[tuple[int, int], TensorRecord],
+        context: int,
+        index: int,
+        array: npt.NDArray[np.generic],
+    ) -> None:
+        """Keep ``array`` for the result (replacing an older one) while the budget allows."""
+        key = (context, index)
+        old = table.get(key)
+        self.recorded_bytes -= old.array.nbytes if old is not None else 0
+        if self.record and self.recorded_bytes + array.nbytes <= self.limits.tensor_bytes:
+            self.recorded_bytes += array.nbytes
+            table[key] = TensorRecord(context, index, array)  # keeps the first read's place
+        elif old is not None:
+            del table[key]
 
     # ---- graphs ------------------------------------------------------------------------------
 
     def _add_graph(self, memory: GuestMemory, graph: Graph, out: int) -> None:
+        if len(self._graph_table) >= self.limits.graphs:
+            raise AbiError(
+                f"{len(self._graph_table)} graphs are loaded, the most a run may hold "
+                "(unload one first)",
+                NnErrno.TOO_LARGE,
+            )
         handle = next(self._graph_ids)
         memory.write_u32(out, handle, "graph handle")
         self._graph_table[handle] = graph
@@ -154,14 +213,23 @@ class WasiNnHost:
             raise AbiError(
                 f"{count} graph builders (at most {MAX_BUILDERS})", NnErrno.INVALID_ARGUMENT
             )
+        memory.span(out, 4, "graph handle")  # check before any work
         pairs = memory.read_u32s(builders, 2 * count, "graph builder array")
-        blobs = [
+        blobs = [  # views: checked against guest memory, nothing copied yet
             memory.span(p, n, "graph builder") for p, n in zip(pairs[::2], pairs[1::2], strict=True)
         ]
+        total = sum(blob.size for blob in blobs)
+        if total > self.limits.model_bytes:
+            raise AbiError(
+                f"the graph builders total {total:,} bytes, more than the "
+                f"{format_size(self.limits.model_bytes)} --max-model-bytes",
+                NnErrno.TOO_LARGE,
+            )
         graph = self.models.load(blobs, _encoding(encoding), _target(target))
         self._add_graph(memory, graph, out)
 
     def _load_by_name(self, memory: GuestMemory, name: int, length: int, out: int) -> None:
+        memory.span(out, 4, "graph handle")
         graph = self.models.load_named(_utf8(memory, name, length))
         self._add_graph(memory, graph, out)
 
@@ -180,10 +248,17 @@ class WasiNnHost:
     def _init_execution_context(self, memory: GuestMemory, graph: int, out: int) -> None:
         if graph not in self._graph_table:
             raise AbiError(f"unknown graph handle {graph}", NnErrno.INVALID_ARGUMENT)
+        if len(self._context_table) >= self.limits.contexts:
+            raise AbiError(
+                f"{len(self._context_table)} execution contexts are live, the most a run may "
+                "hold (finalize one first)",
+                NnErrno.TOO_LARGE,
+            )
+        memory.span(out, 4, "context handle")
         model = self._graph_table[graph]
         handle = next(self._context_ids)
-        memory.write_u32(out, handle, "context handle")
         self._context_table[handle] = _ContextSlot(model, model.init_context())
+        memory.write_u32(out, handle, "context handle")
         self.context_graphs[handle] = model
 
     def _slot(self, context: int) -> _ContextSlot:
@@ -195,22 +270,32 @@ class WasiNnHost:
         self._slot(context)
         del self._context_table[context]
 
+    def _held_input_bytes(self) -> int:
+        return sum(sum(s.input_bytes.values()) for s in self._context_table.values())
+
     def _set_input(self, memory: GuestMemory, context: int, index: int, tensor: int) -> None:
         slot = self._slot(context)
-        array = _read_tensor(memory, tensor, slot.graph, index)
+        held = self._held_input_bytes() - slot.input_bytes.get(index, 0)
+        array = _read_tensor(memory, tensor, slot.graph, index, self.limits.tensor_bytes - held)
         slot.context.set_input(index, array)
-        self.inputs[(context, index)] = TensorRecord(context, index, array)
+        slot.input_bytes[index] = array.nbytes
+        self._record(self.inputs, context, index, array)
 
     def _compute(self, memory: GuestMemory, context: int) -> None:
-        self._slot(context).context.compute()
+        work = self._slot(context).context
+        if self.stopper is None:
+            work.compute()
+            return
+        if self.stopper.stopped:
+            raise BackendError("the run is being stopped")
+        with self.stopper.cancelling(getattr(work, "cancel", None)):
+            work.compute()
 
     def _get_output(
         self, memory: GuestMemory, context: int, index: int, buffer: int, size: int, written: int
     ) -> None:
         array = self._slot(context).context.get_output(index)
         raw = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-        if self.record:
-            self.outputs[(context, index)] = TensorRecord(context, index, array.copy())
         memory.span(written, 4, "bytes written")  # check before touching the guest's buffer
         if raw.nbytes > size:
             memory.write_u32(written, raw.nbytes, "bytes written")
@@ -221,6 +306,8 @@ class WasiNnHost:
             )
         memory.write(buffer, raw, "output buffer")
         memory.write_u32(written, raw.nbytes, "bytes written")
+        if self.record:
+            self._record(self.outputs, context, index, array.copy())
 
     _get_output_single = _get_output
 
@@ -255,9 +342,9 @@ def _utf8(memory: GuestMemory, pointer: int, length: int) -> str:
 
 
 def _read_tensor(
-    memory: GuestMemory, pointer: int, graph: Graph, index: int
+    memory: GuestMemory, pointer: int, graph: Graph, index: int, budget: int
 ) -> npt.NDArray[np.generic]:
-    """Decode a 20-byte tensor record and copy its data out of guest memory."""
+    """Decode a 20-byte tensor record and copy its data (at most ``budget`` bytes) out."""
     dims_ptr, dims_len, type_word, data_ptr, data_len = memory.read_u32s(pointer, 5, "tensor")
     if dims_len > MAX_DIMS:
         raise AbiError(
@@ -276,6 +363,12 @@ def _read_tensor(
             NnErrno.INVALID_ARGUMENT,
         )
     data = memory.span(data_ptr, data_len, "tensor data")
+    if data_len > budget:
+        raise AbiError(
+            f"input tensors would hold more than the {format_size(budget)} left of "
+            "--max-tensor-bytes (finalize contexts you no longer need)",
+            NnErrno.TOO_LARGE,
+        )
     try:
         array: npt.NDArray[np.generic] = data.copy().view(dtype.numpy).reshape(dims)
     except ValueError:  # e.g. an empty tensor whose other dims overflow numpy's shape limits

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 
-__all__ = ["Backend", "Context", "Graph", "TensorInfo"]
+__all__ = ["Backend", "Cancellable", "Context", "Graph", "TensorInfo"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,13 @@ class Context(Protocol):
 
         The array may share memory with the engine: it is valid until the next ``compute``.
         """
+
+
+class Cancellable(Protocol):
+    """A context whose ``compute`` can be stopped from another thread (optional)."""
+
+    def cancel(self) -> None:
+        """Make a ``compute`` in progress end soon with a BackendError."""
 
 
 class Graph(Protocol):

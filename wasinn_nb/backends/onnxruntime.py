@@ -40,6 +40,7 @@ class OnnxRuntimeContext:
         self._graph = graph
         self._feeds: dict[str, npt.NDArray[np.generic]] = {}
         self._outputs: list[npt.NDArray[np.generic]] | None = None
+        self._options = ort.RunOptions()
 
     def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
         """Bind input ``index``."""
@@ -53,9 +54,17 @@ class OnnxRuntimeContext:
         if missing:
             raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
         try:
-            self._outputs = self._graph.session.run(None, self._feeds)
+            self._outputs = self._graph.session.run(None, self._feeds, self._options)
         except Exception as error:  # onnxruntime raises its own untyped exception classes
+            if self._options.terminate:
+                raise BackendError("ONNX Runtime inference was cancelled") from None
             raise BackendError(f"ONNX Runtime inference failed: {error}") from None
+        finally:
+            self._options.terminate = False  # reset after, so an early cancel is not lost
+
+    def cancel(self) -> None:
+        """Stop a ``compute`` in progress (from another thread); it raises BackendError."""
+        self._options.terminate = True
 
     def get_output(self, index: int) -> npt.NDArray[np.generic]:
         """Output ``index`` of the last run."""

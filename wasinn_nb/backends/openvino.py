@@ -98,6 +98,13 @@ class OpenVinoContext:
             raise BackendError(f"OpenVINO inference failed: {first_line(error)}") from None
         self._computed = True
 
+    def cancel(self) -> None:
+        """Ask OpenVINO to stop a ``compute`` in progress (from another thread).
+
+        OpenVINO stops between operations; a single long operation (a ``Loop`` node) runs on.
+        """
+        self._request.cancel()
+
     def get_output(self, index: int) -> npt.NDArray[np.generic]:
         """Output ``index``: a view of OpenVINO's buffer, valid until the next compute."""
         check_index(index, self._graph.outputs, "output")

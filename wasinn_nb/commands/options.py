@@ -18,6 +18,7 @@ from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
 from wasinn_nb.errors import OptionError, SpecError
 from wasinn_nb.im2tensor.names import parse_dims_token
 from wasinn_nb.im2tensor.spec import parse_dims
+from wasinn_nb.runtime import parse_size
 
 __all__ = [
     "BENCH_OPTIONS",
@@ -138,6 +139,15 @@ def parse_number(text: str) -> float:
 def parse_numbers(text: str) -> tuple[float, ...]:
     """Parse comma-separated numbers: ``"123.7,116.3,103.5"``."""
     return tuple(parse_number(part) for part in text.split(",") if part.strip())
+
+
+def parse_timeout(text: str) -> float:
+    """Parse ``--timeout`` seconds: more than 0, finite, at most 30 days."""
+    from wasinn_nb.runtime.interrupts import check_timeout
+
+    seconds = check_timeout(parse_number(text))
+    assert seconds is not None  # noqa: S101 - a number was given
+    return seconds
 
 
 def parse_count(text: str) -> int:
@@ -274,6 +284,15 @@ CONVERT_OPTIONS: tuple[Option, ...] = (
             "help": "write .npy files when --tensor is a folder (default: raw .tensor)",
         },
     ),
+    Option(
+        ("--max-pixels",),
+        {
+            "type": _typed(parse_count, "pixels"),
+            "metavar": "N",
+            "help": "refuse images with more pixels, read from the header before decoding "
+            "(default: $WASINN_MAX_PIXELS or 268435456, 16384x16384)",
+        },
+    ),
     Option(("-q", "--quiet"), {"action": "store_true", "help": "print nothing but errors"}),
 )
 
@@ -373,9 +392,35 @@ GUEST_OPTIONS: tuple[Option, ...] = (
     Option(
         ("--timeout",),
         {
-            "type": _typed(parse_number, "timeout"),
+            "type": _typed(parse_timeout, "timeout"),
             "metavar": "SECONDS",
-            "help": "stop the guest after this much wasm execution time",
+            "help": "stop the run after this many seconds of wall-clock time, whatever it is "
+            "doing (compiling, in wasm, in a host call or the backend); Ctrl-C stops it too",
+        },
+    ),
+    Option(
+        ("--max-memory",),
+        {
+            "type": _typed(parse_size, "size"),
+            "metavar": "SIZE",
+            "help": "most linear memory the guest may grow to, e.g. 512M (default: 2G; at most 4G)",
+        },
+    ),
+    Option(
+        ("--max-model-bytes",),
+        {
+            "type": _typed(parse_size, "size"),
+            "metavar": "SIZE",
+            "help": "most bytes one wasi-nn load may pass (default: 1G)",
+        },
+    ),
+    Option(
+        ("--max-tensor-bytes",),
+        {
+            "type": _typed(parse_size, "size"),
+            "metavar": "SIZE",
+            "help": "most bytes of input tensors held across live contexts, and of tensors kept "
+            "in the result (default: 512M)",
         },
     ),
     Option(

@@ -8,7 +8,7 @@ from typing import Any
 from wasinn_nb.commands.base import Outcome, Session
 from wasinn_nb.errors import GuestError, SpecError
 from wasinn_nb.results import RunResult
-from wasinn_nb.runtime import Preload, default_runner
+from wasinn_nb.runtime import Limits, Preload, default_runner
 
 __all__ = ["environment", "preloads_from", "run", "run_guest", "run_options"]
 
@@ -38,12 +38,15 @@ def environment(pairs: list[str]) -> dict[str, str]:
 
 def run_options(args: argparse.Namespace) -> dict[str, Any]:
     """``Runner.run`` keyword arguments from parsed ``run`` options."""
+    given = {"memory": args.max_memory, "model_bytes": args.max_model_bytes,
+             "tensor_bytes": args.max_tensor_bytes}  # fmt: skip
     return {
         "dirs": args.dirs,
         "preload": preloads_from(args),
         "backend": args.backend,
         "timeout": args.timeout,
         "env": environment(args.env),
+        "limits": Limits(**{k: v for k, v in given.items() if v is not None}),
     }
 
 

@@ -65,7 +65,7 @@ def convert(args: argparse.Namespace, session: Session) -> Outcome[Any]:
     images, many = expand_images(args.image)
     if many:
         return _convert_many(images, spec, args, session)
-    tensor = image_to_tensor(images[0], spec)
+    tensor = image_to_tensor(images[0], spec, max_pixels=args.max_pixels)
     target = _single_target(args.tensor, images[0], spec)
     if target is not None:
         save_tensor(tensor, target)
@@ -100,7 +100,8 @@ def _convert_many(
         list(zip(images, targets, strict=True)), unit="image", file=session.err, disable=None
     ):
         try:
-            written.append(save_tensor(image_to_tensor(image, spec), target))
+            tensor = image_to_tensor(image, spec, max_pixels=args.max_pixels)
+            written.append(save_tensor(tensor, target))
         except WasinnError as error:
             tqdm.write(f"im2tensor: error: {error}", file=session.err)
     report = f"converted {len(written)} of {len(images)} images into {folder}"

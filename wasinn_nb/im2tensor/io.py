@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from wasinn_nb.enums import DType
 from wasinn_nb.errors import ImageReadError, TensorFileError
-from wasinn_nb.files import atomic_write
+from wasinn_nb.files import atomic_write, read_file
 from wasinn_nb.im2tensor import ops
 from wasinn_nb.im2tensor.names import parse_tensor_name
 
@@ -27,31 +27,31 @@ __all__ = [
     "save_tensor",
 ]
 
-#: Images larger than this are refused before decoding (a guard against decompression bombs).
+#: Image files larger than this are refused before reading.
 MAX_IMAGE_BYTES = 512 * 1024 * 1024
+#: Raw tensor files larger than this are refused before reading.
+MAX_TENSOR_BYTES = 4 * 1024 * 1024 * 1024
 
 
-def load_image(source: str | os.PathLike[str] | bytes, *, channels: int = 3) -> ops.Pixels:
+def load_image(
+    source: str | os.PathLike[str] | bytes, *, channels: int = 3, max_pixels: int | None = None
+) -> ops.Pixels:
     """Read and decode an image file (or encoded bytes) to ``uint8`` BGR pixels.
 
+    Args:
+        source: A path, or the encoded bytes.
+        channels: 3 for BGR, 1 for grey.
+        max_pixels: Refuse images with more pixels, read from the header before decoding
+            (default: ``$WASINN_MAX_PIXELS`` or 2**28, a 16384x16384 image).
+
     Raises:
-        ImageReadError: If the file is missing, unreadable, empty, truncated or not an image.
+        ImageReadError: If the file is missing, not a regular file, empty, truncated, too big
+            or not an image.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return ops.decode_image(bytes(source), channels=channels)
-    path = Path(source)
-    try:
-        size = path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            raise ImageReadError(str(path), f"file is too large ({size:,} bytes)")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageReadError(str(path), "no such file") from None
-    except IsADirectoryError:
-        raise ImageReadError(str(path), "is a directory") from None
-    except OSError as err:
-        raise ImageReadError(str(path), err.strerror or str(err)) from None
-    return ops.decode_image(data, channels=channels, source=str(path))
+        return ops.decode_image(bytes(source), channels=channels, max_pixels=max_pixels)
+    data = read_file(source, limit=MAX_IMAGE_BYTES, error=ImageReadError)
+    return ops.decode_image(data, channels=channels, source=str(source), max_pixels=max_pixels)
 
 
 def save_tensor(array: npt.NDArray[np.generic], path: str | os.PathLike[str]) -> Path:
@@ -141,7 +141,7 @@ def load_tensor(
     try:
         if file.suffix.lower() == ".npy":
             return np.asarray(np.load(file, allow_pickle=False))
-        data = file.read_bytes()
+        data = read_file(file, limit=MAX_TENSOR_BYTES, what="tensor")
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
         raise TensorFileError(f"cannot read tensor {file}: {reason}") from None

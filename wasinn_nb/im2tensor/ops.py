@@ -6,6 +6,7 @@ lazily so that ``import wasinn_nb`` stays light.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy.typing as npt
 
 from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
 from wasinn_nb.errors import ImageReadError, ShapeError
+from wasinn_nb.im2tensor import headers
 
 if TYPE_CHECKING:
     from wasinn_nb.im2tensor.spec import TensorSpec
@@ -32,21 +34,36 @@ _JPEG_START = b"\xff\xd8"
 _JPEG_END = b"\xff\xd9"
 
 
-def decode_image(data: bytes, *, channels: int = 3, source: str = "<bytes>") -> Pixels:
+def decode_image(
+    data: bytes, *, channels: int = 3, source: str = "<bytes>", max_pixels: int | None = None
+) -> Pixels:
     """Decode image bytes to ``uint8`` pixels: ``(H, W, 3)`` BGR or ``(H, W)`` grey.
 
     Raises:
-        ImageReadError: If the bytes are empty, not an image OpenCV can decode, or a JPEG that
-            was cut short (OpenCV would silently fill the missing part with grey).
+        ImageReadError: If the bytes are empty, not an image OpenCV can decode, a JPEG that
+            was cut short (OpenCV would silently fill the missing part with grey), or an image
+            whose header claims more than ``max_pixels`` pixels (see :func:`headers.max_pixels`).
     """
-    import cv2
-
     if not data:
         raise ImageReadError(source, "the file is empty")
+    cap = headers.max_pixels(max_pixels)
+    size = headers.header_size(data)
+    if size is not None and size[0] * size[1] > cap:
+        raise ImageReadError(
+            source,
+            f"{size[0]}x{size[1]} pixels is more than the {cap:,} allowed "
+            "(raise it with --max-pixels or $WASINN_MAX_PIXELS)",
+        )
     if data.startswith(_JPEG_START) and _JPEG_END not in data[-64:]:
         raise ImageReadError(source, "truncated JPEG (no end-of-image marker)")
+    os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(cap))  # formats we cannot sniff
+    import cv2
+
     flag = cv2.IMREAD_GRAYSCALE if channels == 1 else cv2.IMREAD_COLOR
-    pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flag)
+    try:
+        pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flag)
+    except cv2.error as error:
+        raise ImageReadError(source, f"OpenCV cannot decode it: {error.err or error}") from None
     if pixels is None:
         raise ImageReadError(source, "not an image format OpenCV can decode, or corrupt")
     return np.asarray(pixels, dtype=np.uint8)

@@ -21,7 +21,11 @@ ImageSource = Union[str, "os.PathLike[str]", bytes, npt.NDArray[np.generic]]
 
 
 def image_to_tensor(
-    image: ImageSource, spec: TensorSpec, *, input_color: ColorOrder | str = ColorOrder.BGR
+    image: ImageSource,
+    spec: TensorSpec,
+    *,
+    input_color: ColorOrder | str = ColorOrder.BGR,
+    max_pixels: int | None = None,
 ) -> npt.NDArray[np.generic]:
     """Convert an image to the tensor described by ``spec``.
 
@@ -31,6 +35,7 @@ def image_to_tensor(
         spec: The target tensor; its docstring lists the steps and their order.
         input_color: Channel order of ``image`` when it is an array (cv2 arrays are BGR;
             PIL/matplotlib arrays are RGB). Ignored for files and bytes, which decode to BGR.
+        max_pixels: Refuse encoded images with more pixels (see :func:`load_image`).
 
     Returns:
         A C-contiguous array of ``spec.shape`` and ``spec.dtype``.
@@ -49,7 +54,7 @@ def image_to_tensor(
         pixels = ops.check_pixels(image, spec.channels)
         source_color = ColorOrder.parse(input_color)
     else:
-        pixels = load_image(image, channels=spec.channels)
+        pixels = load_image(image, channels=spec.channels, max_pixels=max_pixels)
         source_color = ColorOrder.BGR
     fitted = ops.resize_image(
         pixels,

@@ -5,7 +5,7 @@ Plain data: nothing here knows about wasm, backends or how results are displayed
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,15 +59,22 @@ class Timings:
 
     @classmethod
     def collect(
-        cls, calls: Sequence[CallRecord], *, compile: float, instantiate: float, total: float
+        cls, calls: Mapping[str, float], *, compile: float, instantiate: float, total: float
     ) -> Timings:
-        """Add up the wasi-nn calls per phase, plus the wasm phases measured by the runner."""
+        """Add up the seconds of each wasi-nn call per phase, plus the runner's wasm phases.
+
+        Example:
+            >>> t = Timings.collect({"load": 0.2, "load_by_name": 0.1, "compute": 0.5},
+            ...                     compile=0.01, instantiate=0.02, total=1.0)
+            >>> round(t["load"], 3), t["compute"], t["get_output"]
+            (0.3, 0.5, 0.0)
+        """
         seconds = dict.fromkeys(PHASES, 0.0)
         seconds.update(compile=compile, instantiate=instantiate, total=total)
-        for call in calls:
-            phase = _PHASE_OF_CALL.get(call.name)
+        for name, spent in calls.items():
+            phase = _PHASE_OF_CALL.get(name)
             if phase:
-                seconds[phase] += call.seconds
+                seconds[phase] += spent
         return cls(seconds)
 
     def __getitem__(self, phase: str) -> float:

@@ -8,6 +8,7 @@ Example:
     (0, '')
 """
 
+from wasinn_nb.abi.limits import Limits, format_size, parse_size
 from wasinn_nb.runtime.dirs import DirMapping
 from wasinn_nb.runtime.graphs import GraphCache, RunModels
 from wasinn_nb.runtime.preload import Preload
@@ -17,10 +18,13 @@ from wasinn_nb.runtime.shared import default_runner, run
 __all__ = [
     "DirMapping",
     "GraphCache",
+    "Limits",
     "ModuleSource",
     "Preload",
     "RunModels",
     "Runner",
     "default_runner",
+    "format_size",
+    "parse_size",
     "run",
 ]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -15,23 +19,46 @@ from wasinn_nb.enums import ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import ModelNotFoundError, SpecError
 from wasinn_nb.runtime.preload import Preload
 
-__all__ = ["Buffer", "GraphCache", "RunModels"]
+__all__ = ["Buffer", "GraphCache", "RunModels", "release_memory"]
 
 #: Model bytes as the host has them: ``bytes`` or a zero-copy view of guest memory.
 Buffer = bytes | npt.NDArray[np.uint8]
+_Key = tuple[str, GraphEncoding, ExecutionTarget, str]
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap back to the system (glibc keeps it otherwise)."""
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is not None:
+        trim(0)
 
 
 class GraphCache:
     """Compiled graphs, keyed by backend, encoding, target and the model bytes' digest.
 
     Compiling a model takes 100s of milliseconds; a notebook that runs the same guest again
-    reuses the graph. Named models (:class:`Preload`) are read and compiled on first use.
+    reuses the graph. Named models (:class:`Preload`) are read and compiled on first use. The
+    cache forgets the least recently used graphs beyond ``max_graphs`` or ``max_bytes`` of
+    model bytes.
+
+    Example:
+        >>> GraphCache(max_graphs=0)
+        Traceback (most recent call last):
+        ...
+        wasinn_nb.errors.SpecError: the graph cache needs room for at least 1 graph
     """
 
-    def __init__(self, preloads: Iterable[Preload] = ()) -> None:
-        self._graphs: dict[tuple[str, GraphEncoding, ExecutionTarget, str], Graph] = {}
+    def __init__(
+        self, preloads: Iterable[Preload] = (), *, max_graphs: int = 32, max_bytes: int = 2 << 30
+    ) -> None:
+        if max_graphs < 1 or max_bytes < 1:
+            raise SpecError("the graph cache needs room for at least 1 graph")
+        self._graphs: OrderedDict[_Key, tuple[Graph, int]] = OrderedDict()
         self._preloads: dict[str, Preload] = {}
         self._lock = threading.Lock()
+        self.max_graphs, self.max_bytes = max_graphs, max_bytes
         for preload in preloads:
             self.add(preload)
 
@@ -84,15 +111,33 @@ class GraphCache:
             digest.update(np.ascontiguousarray(array).data)
         key = (backend.name, encoding, target, digest.hexdigest())
         with self._lock:
-            if key not in self._graphs:
-                blobs = [array.tobytes() for array in arrays]
-                self._graphs[key] = backend.load(blobs, encoding, target)
-            return self._graphs[key]
+            if key in self._graphs:
+                self._graphs.move_to_end(key)
+                return self._graphs[key][0]
+            graph = backend.load([array.tobytes() for array in arrays], encoding, target)
+            self._graphs[key] = (graph, sum(array.size for array in arrays))
+            self._evict()
+            return graph
+
+    def __len__(self) -> int:
+        return len(self._graphs)
+
+    @property
+    def nbytes(self) -> int:
+        """Model bytes of the cached graphs."""
+        return sum(size for _, size in self._graphs.values())
+
+    def _evict(self) -> None:
+        while len(self._graphs) > 1 and (
+            len(self._graphs) > self.max_graphs or self.nbytes > self.max_bytes
+        ):
+            self._graphs.popitem(last=False)
 
     def clear(self) -> None:
-        """Forget every compiled graph (named models stay registered)."""
+        """Forget every compiled graph (named models stay registered) and free their memory."""
         with self._lock:
             self._graphs.clear()
+        release_memory()
 
 
 class RunModels:

@@ -1,7 +1,9 @@
 """Compiled wasm modules, cached in memory and on disk (``Module.serialize``).
 
-A second run of the same guest starts in well under a millisecond instead of recompiling.
-Cache files are keyed by the module's sha256 and the wasmtime version, and written atomically.
+A second run of the same guest starts in about a millisecond instead of recompiling.
+Cache files are keyed by the module's sha256 and the wasmtime version, written atomically, and
+carry a sha256 of their own contents: wasmtime trusts a serialized module completely (a
+corrupted one can crash the process), so a file that does not match is recompiled and replaced.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["ModuleCache", "default_cache_dir", "looks_like_wat"]
 
 _WASM_MAGIC = b"\0asm"
+_CACHE_MAGIC = b"wasinn-cwasm-1\n"
 
 
 def default_cache_dir() -> Path:
@@ -81,11 +84,12 @@ class ModuleCache:
         from wasmtime import Module
 
         cached = self._folder / f"{self._tag}-{key}.cwasm" if self._folder else None
-        if cached is not None and cached.is_file():
+        payload = _verified(cached) if cached is not None else None
+        if payload is not None:
             try:
-                return Module.deserialize_file(self._engine, str(cached))
-            except Exception:
-                cached.unlink(missing_ok=True)
+                return Module.deserialize(self._engine, payload)
+            except Exception:  # noqa: S110 - verified but unusable: compile it again
+                pass
         module = self._compile(data, name)
         if cached is not None:
             self._store(module, cached)
@@ -105,8 +109,9 @@ class ModuleCache:
     def _store(module: Module, path: Path) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            payload = bytes(module.serialize())
             with atomic_write(path) as handle:
-                handle.write(bytes(module.serialize()))
+                handle.write(_CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
         except Exception:  # noqa: S110 - the cache is an optimisation; never fail a run on it
             pass
 
@@ -116,3 +121,18 @@ class ModuleCache:
             modules, self._modules = list(self._modules.values()), {}
         for module in modules:
             module.close()
+
+
+def _verified(path: Path) -> bytes | None:
+    """The serialized module in a cache file, if the file is whole and its digest matches."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    header = len(_CACHE_MAGIC) + 32
+    if not data.startswith(_CACHE_MAGIC) or len(data) < header:
+        return None
+    payload = data[header:]
+    if hashlib.sha256(payload).digest() != data[len(_CACHE_MAGIC) : header]:
+        return None
+    return payload

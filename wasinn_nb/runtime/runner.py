@@ -1,21 +1,29 @@
-"""The runner: a shared engine and caches, a fresh store per run, timeouts via epochs."""
+"""The runner: a shared engine and caches, a fresh store per run on a worker thread, stoppable.
+
+Each run's guest executes on its own thread while the caller waits for it, so that Ctrl-C,
+the kernel's interrupt and ``timeout`` (wall clock, for the whole run) always reach it; see
+:mod:`wasinn_nb.runtime.interrupts` for how each part of a run is stopped.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from wasinn_nb.abi.host import WasiNnHost
+from wasinn_nb.abi import Limits, WasiNnHost, define_clocks, format_size
 from wasinn_nb.backends import BackendChoice
 from wasinn_nb.errors import GuestError, SpecError, first_line
+from wasinn_nb.files import read_file
 from wasinn_nb.results import RunResult, Timings
 from wasinn_nb.runtime.dirs import DirMapping
 from wasinn_nb.runtime.graphs import GraphCache
-from wasinn_nb.runtime.interrupts import TICK, Ticker
+from wasinn_nb.runtime.interrupts import GRACE, StopSwitch, Ticker
 from wasinn_nb.runtime.modules import ModuleCache, default_cache_dir, looks_like_wat
 from wasinn_nb.runtime.preload import Preload
 from wasinn_nb.runtime.streams import GuestStream, Sink
@@ -23,10 +31,18 @@ from wasinn_nb.runtime.streams import GuestStream, Sink
 if TYPE_CHECKING:
     from wasmtime import Module, Store
 
-__all__ = ["ModuleSource", "Runner"]
+__all__ = ["ModuleSource", "Runner", "stop_all"]
 
 ModuleSource = str | os.PathLike[str] | bytes
-_FOREVER = 2**62
+MAX_MODULE_BYTES = 1 << 30
+
+_active: weakref.WeakSet[StopSwitch] = weakref.WeakSet()
+
+
+def stop_all(reason: str = "interrupted") -> None:
+    """Trip the stop switch of every run in progress (at exit, nothing is left running)."""
+    for switch in list(_active):
+        switch.trip(reason)
 
 
 class Runner:
@@ -58,10 +74,7 @@ class Runner:
         text = os.fspath(module)
         if looks_like_wat(text):
             return self.modules.get(text, "<wat>"), "<wat>"
-        try:
-            data = Path(text).read_bytes()
-        except OSError as error:
-            raise GuestError(f"cannot read module {text}: {error.strerror or error}") from None
+        data = read_file(text, limit=MAX_MODULE_BYTES, error=_module_error)
         return self.modules.get(data, text), text
 
     def run(
@@ -74,6 +87,7 @@ class Runner:
         backend: str | None = None,
         timeout: float | None = None,
         env: Mapping[str, str] | None = None,
+        limits: Limits | None = None,
         echo: bool = False,
         record: bool = True,
         stdout: Sink = None,
@@ -81,120 +95,61 @@ class Runner:
     ) -> RunResult:
         """Run a guest's ``_start`` and collect what it did.
 
+        Ctrl-C (or the kernel's interrupt) stops the guest within a second, whatever it is
+        doing, and raises ``KeyboardInterrupt`` here.
+
         Args:
             module: A ``.wasm`` path, wasm bytes, or WAT text.
             args: The guest's arguments (``argv[1:]``).
-            dirs: Folders to preopen: ``DIR``, ``GUEST:HOST`` or ``HOST::GUEST`` (or DirMapping).
+            dirs: Folders to preopen: ``DIR``, ``GUEST:HOST`` or ``HOST::GUEST``, each with an
+                optional ``:ro`` (or DirMapping).
             preload: Named models for this run, ``NAME:ENCODING:TARGET:PATH…`` or
                 ``ENCODING::DIR`` (add lasting ones with ``runner.graphs.add``).
             backend: Send every model to this backend instead of each encoding's default.
-            timeout: Stop the guest after this many seconds of wasm execution time.
+            timeout: Stop the run after this many seconds of wall-clock time, whatever it is
+                doing: compiling, instantiating, running wasm, in a host call or a backend.
             env: Environment variables for the guest (none by default).
+            limits: What the guest may use (guest memory, model and tensor bytes, …).
             echo: Also write the guest's stdout/stderr to this process's as it runs.
-            record: Keep copies of the output tensors in the result (inputs are always kept).
+            record: Keep the tensors the guest set and read in the result.
             stdout: Where to stream guest stdout as it is produced (overrides ``echo``).
             stderr: Where to stream guest stderr and host error lines (overrides ``echo``).
 
         Raises:
             GuestError: If the module cannot be read, compiled or instantiated.
-            SpecError: For bad ``dirs``/``preload`` values or an unknown backend.
+            SpecError: For bad ``dirs``/``preload``/``timeout`` values or an unknown backend.
             BackendUnavailableError: If ``backend`` is not installed.
+            KeyboardInterrupt: If the run was interrupted.
         """
-        start = time.perf_counter()
+        started = time.perf_counter()
+        switch = StopSwitch(timeout)
+        limits = limits or Limits()
         models = self.graphs.for_run(
             (item if isinstance(item, Preload) else Preload.parse(item) for item in preload),
             BackendChoice(backend),
         )
-        compiled, name = self.compile(module)
-        compiled_at = time.perf_counter()
-        out = GuestStream(stdout if stdout is not None else (sys.stdout if echo else None))
-        err = GuestStream(stderr if stderr is not None else (sys.stderr if echo else None))
-        host = WasiNnHost(models, lambda line: err(f"[wasinn] {line}\n".encode()), record)
-        store = self._store(name, args, dirs, env, out, err)
-        instance, instantiated_at = self._instantiate(store, compiled, host)
-        exit_code, error = self._start(store, instance, timeout)
-        timings = Timings.collect(
-            host.calls,
-            compile=compiled_at - start,
-            instantiate=instantiated_at - compiled_at,
-            total=time.perf_counter() - start,
-        )
-        return RunResult(
-            module=name,
-            args=tuple(args),
-            exit_code=exit_code,
-            error=error,
-            stdout=out.text(),
-            stderr=err.text(),
-            input_records=tuple(host.inputs.values()),
-            output_records=tuple(host.outputs.values()),
-            calls=tuple(host.calls),
-            host_log=tuple(host.log),
-            timings=timings,
-            context_graphs=dict(host.context_graphs),
-        )
-
-    def _store(
-        self,
-        name: str,
-        args: Sequence[str],
-        dirs: Iterable[str | DirMapping],
-        env: Mapping[str, str] | None,
-        out: GuestStream,
-        err: GuestStream,
-    ) -> Store:
-        from wasmtime import Store, WasiConfig
-
-        wasi = WasiConfig()
-        wasi.argv = [Path(name).name, *args]
-        wasi.env = list((env or {}).items())
-        for item in dirs:
-            mapping = item if isinstance(item, DirMapping) else DirMapping.parse(item)
+        mappings = [d if isinstance(d, DirMapping) else DirMapping.parse(d) for d in dirs]
+        for mapping in mappings:
             if not Path(mapping.host).is_dir():
                 raise SpecError(f"--dir {mapping.host}: no such folder")
-            wasi.preopen_dir(mapping.host, mapping.guest)
-        wasi.stdout_custom = out
-        wasi.stderr_custom = err
-        store = Store(self.engine)
-        store.set_wasi(wasi)
-        return store
-
-    def _instantiate(self, store: Store, module: Module, host: WasiNnHost) -> tuple[object, float]:
-        from wasmtime import Linker, WasmtimeError
-
-        linker = Linker(self.engine)
-        linker.define_wasi()
-        host.define(linker)
+        keep = limits.captured_bytes
+        out = GuestStream(
+            stdout if stdout is not None else (sys.stdout if echo else None), keep=keep
+        )
+        err = GuestStream(
+            stderr if stderr is not None else (sys.stderr if echo else None), keep=keep
+        )
+        host = WasiNnHost(models, lambda line: err(f"[wasinn] {line}\n".encode()), record, limits,
+                          switch)  # fmt: skip
+        job = _Job(self, module, args, mappings, env or {}, out, err, host, switch, limits)
+        _active.add(switch)
         try:
-            instance = linker.instantiate(store, module)
-        except WasmtimeError as error:
-            raise GuestError(f"cannot instantiate the module: {first_line(error)}") from None
-        return instance, time.perf_counter()
-
-    def _start(
-        self, store: Store, instance: object, timeout: float | None
-    ) -> tuple[int | None, str | None]:
-        from wasmtime import ExitTrap, Func, Trap, TrapCode, WasmtimeError
-
-        start = instance.exports(store).get("_start")  # type: ignore[attr-defined]
-        if not isinstance(start, Func):
-            raise GuestError("the module exports no _start function (is it a WASI command?)")
-        store.set_epoch_deadline(_FOREVER if timeout is None else max(1, round(timeout / TICK)))
-        try:
-            if timeout is None:
-                start(store)
-            else:
-                with self._ticker:
-                    start(store)
-        except ExitTrap as exit_:
-            return exit_.code, None
-        except Trap as trap:
-            if trap.trap_code == TrapCode.INTERRUPT:
-                return None, f"timed out after {timeout:g} s"
-            return None, f"trapped: {_cause(trap)}"
-        except WasmtimeError as error:  # e.g. a WASI call from a guest without memory
-            return None, f"trapped: {_cause(error)}"
-        return 0, None
+            with self._ticker:
+                job.start()
+                _supervise(job, switch)
+        finally:
+            _active.discard(switch)
+        return job.result(started)
 
     def reset(self) -> None:
         """Forget compiled modules and graphs held in memory (named models stay)."""
@@ -213,6 +168,158 @@ class Runner:
         self.close()
 
 
+def _supervise(job: _Job, switch: StopSwitch) -> None:
+    """Wait for the job, tripping its switch at the deadline or on Ctrl-C; then let it wind down.
+
+    A job still busy :data:`GRACE` seconds after its switch tripped (a backend compiling a
+    model cannot be cancelled) is left to finish on its own: it stops at its next epoch check.
+    """
+    try:
+        while not job.done.wait(switch.remaining()):
+            if switch.expired():
+                break
+    except KeyboardInterrupt:
+        switch.trip("interrupted")
+        job.done.wait(GRACE)
+        raise
+    if switch.stopped:
+        job.done.wait(GRACE)
+
+
+class _Job(threading.Thread):
+    """One run's work, on its own thread: compile, instantiate, run ``_start``."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        module: ModuleSource,
+        args: Sequence[str],
+        dirs: list[DirMapping],
+        env: Mapping[str, str],
+        out: GuestStream,
+        err: GuestStream,
+        host: WasiNnHost,
+        switch: StopSwitch,
+        limits: Limits,
+    ) -> None:
+        super().__init__(name="wasinn-guest", daemon=True)
+        self.runner, self.module, self.args, self.dirs, self.env = runner, module, args, dirs, env
+        self.out, self.err, self.host, self.switch, self.limits = out, err, host, switch, limits
+        self.name_shown = module if isinstance(module, str) and not looks_like_wat(module) else ""
+        self.done = threading.Event()
+        self.failure: BaseException | None = None
+        self.exit_code: int | None = None
+        self.error: str | None = None
+        self.marks: dict[str, float] = {}
+
+    def run(self) -> None:
+        try:
+            compiled, self.name_shown = self.runner.compile(self.module)
+            self.marks["compiled"] = time.perf_counter()
+            store = self._store()
+            instance = self._instantiate(store, compiled)
+            self.marks["instantiated"] = time.perf_counter()
+            if instance is not None:
+                self.exit_code, self.error = self._start(store, instance)
+        except BaseException as failure:  # re-raised by the caller's thread
+            self.failure = failure
+        finally:
+            self.host.finish()
+            self.done.set()
+
+    def _store(self) -> Store:
+        from wasmtime import Store, WasiConfig
+
+        wasi = WasiConfig()
+        wasi.argv = [Path(self.name_shown or "guest").name, *self.args]
+        wasi.env = list(self.env.items())
+        for mapping in self.dirs:
+            wasi.preopen_dir(mapping.host, mapping.guest, not mapping.read_only)
+        wasi.stdout_custom = self.out
+        wasi.stderr_custom = self.err
+        store = Store(self.runner.engine)
+        store.set_wasi(wasi)
+        store.set_limits(
+            memory_size=self.limits.memory, table_elements=self.limits.table_elements,
+            instances=10, tables=10, memories=10,
+        )  # fmt: skip
+        self.switch.arm(store)
+        return store
+
+    def _instantiate(self, store: Store, module: Module) -> Any:
+        from wasmtime import Linker, Trap, WasmtimeError
+
+        linker = Linker(self.runner.engine)
+        linker.define_wasi()
+        define_clocks(linker, self.switch)
+        self.host.define(linker)
+        try:
+            return linker.instantiate(store, module)
+        except (Trap, WasmtimeError) as error:
+            if self.switch.stopped:  # stopped while a start function ran
+                self.error = self.switch.reason
+                return None
+            raise GuestError(f"cannot instantiate the module: {_cause(error)}") from None
+
+    def _start(self, store: Store, instance: Any) -> tuple[int | None, str | None]:
+        from wasmtime import ExitTrap, Func, Trap, WasmtimeError
+
+        start = instance.exports(store).get("_start")
+        if not isinstance(start, Func):
+            raise GuestError("the module exports no _start function (is it a WASI command?)")
+        try:
+            start(store)
+        except ExitTrap as exit_:
+            return exit_.code, None
+        except (Trap, WasmtimeError) as error:  # and WASI calls from a guest without memory
+            if self.switch.stopped:
+                return None, self.switch.reason
+            return None, f"trapped: {_cause(error)}{self._memory_note(store, instance)}"
+        return 0, None
+
+    def _memory_note(self, store: Store, instance: Any) -> str:
+        """A hint when a trap came with the guest's memory near ``--max-memory``."""
+        from wasmtime import Memory
+
+        memory = instance.exports(store).get("memory")
+        if isinstance(memory, Memory) and memory.data_len(store) > 0.9 * self.limits.memory:
+            size = format_size(memory.data_len(store))
+            return f" (its memory is {size}, near --max-memory {format_size(self.limits.memory)})"
+        return ""
+
+    def result(self, started: float) -> RunResult:
+        """What the run did; raises what the job raised (a bad module, an unknown backend)."""
+        if self.done.is_set() and self.failure is not None:
+            raise self.failure
+        if not self.done.is_set():  # abandoned after its grace period
+            self.exit_code, self.error = None, self.switch.reason or "stopped"
+        compiled = self.marks.get("compiled", started)
+        host = self.host
+        return RunResult(
+            module=self.name_shown or ("<bytes>" if isinstance(self.module, bytes) else "<wat>"),
+            args=tuple(self.args),
+            exit_code=self.exit_code,
+            error=self.error,
+            stdout=self.out.text(),
+            stderr=self.err.text(),
+            input_records=tuple(host.inputs.values()),
+            output_records=tuple(host.outputs.values()),
+            calls=tuple(host.calls),
+            host_log=tuple(host.log),
+            timings=Timings.collect(
+                dict(host.seconds),
+                compile=compiled - started,
+                instantiate=self.marks.get("instantiated", compiled) - compiled,
+                total=time.perf_counter() - started,
+            ),
+            context_graphs=dict(host.context_graphs),
+        )
+
+
+def _module_error(path: str, reason: str) -> GuestError:
+    return GuestError(f"cannot read module {path}: {reason}")
+
+
 def _cause(error: BaseException) -> str:
     r"""The cause of a wasmtime error: the line after "Caused by:", else the last line.
 
@@ -226,4 +333,4 @@ def _cause(error: BaseException) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if "Caused by:" in lines and lines.index("Caused by:") + 1 < len(lines):
         return lines[lines.index("Caused by:") + 1]
-    return lines[-1] if lines else type(error).__name__
+    return lines[-1] if lines else first_line(error)
