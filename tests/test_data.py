@@ -112,6 +112,22 @@ def test_manifest_matches_the_mirror(asset):
     assert hashlib.sha256(path.read_bytes()).hexdigest() == asset.sha256
 
 
+def test_every_coral_file_in_the_mirror_is_in_the_manifest():
+    folder = FIXTURES / "coral-test-data"
+    if not folder.is_dir():
+        pytest.skip(f"mirror not found at {FIXTURES}")
+    listed = {a.mirror for a in ASSETS.values() if a.mirror}
+    files = {f"coral-test-data/{p.name}" for p in folder.iterdir() if p.name != "LICENSE"}
+    assert files <= listed, sorted(files - listed)
+    coral = [a for a in ASSETS.values() if str(a.mirror).startswith("coral-test-data/")]
+    prefix = (
+        "https://github.com/google-coral/test_data/raw/104342d2d3480b3e66203073dac24f4e2dbb4c41/"
+    )
+    assert all(a.urls == (prefix + a.filename,) and a.license == "Apache-2.0" for a in coral)
+    for bundle in ("coral-mobilenet", "coral-deeplab"):
+        assert all(ASSETS[name].mirror for name in BUNDLES[bundle]), bundle
+
+
 def test_manifest_is_complete():
     for asset in ASSETS.values():
         assert asset.urls and all(u.startswith("https://") for u in asset.urls), asset.name
