@@ -19,7 +19,7 @@ import numpy.typing as npt
 from wasinn_nb.errors import ShapeError, SpecError
 from wasinn_nb.viz.palette import DEFAULT_PALETTE, Palette
 
-__all__ = ["Classification", "Prediction", "Segmentation", "load_labels"]
+__all__ = ["Classification", "Prediction", "Segmentation", "dequantize", "load_labels"]
 
 Labels = Sequence[str] | str | os.PathLike[str] | None
 
@@ -38,6 +38,22 @@ def load_labels(source: Labels) -> tuple[str, ...] | None:
             raise SpecError(f"cannot read labels {source}: {error.strerror or error}") from None
         return tuple(line.strip() for line in lines if line.strip())
     return tuple(str(label) for label in source)
+
+
+def dequantize(
+    values: npt.NDArray[np.generic], scale: float, zero_point: int = 0
+) -> npt.NDArray[np.float64]:
+    """Real numbers from quantized integers: ``scale * (values - zero_point)``.
+
+    Take ``scale`` and ``zero_point`` from the model (see :mod:`wasinn_nb.quantization`).
+
+    Example:
+        >>> dequantize(np.array([0, 128, 255], np.uint8), 1 / 256).tolist()
+        [0.0, 0.5, 0.99609375]
+        >>> dequantize(np.array([0, 255], np.uint8), 0.1, zero_point=128).round(1).tolist()
+        [-12.8, 12.7]
+    """
+    return (np.asarray(values).astype(np.float64) - zero_point) * scale
 
 
 @dataclass(frozen=True)
@@ -78,21 +94,26 @@ class Classification:
         labels: Labels = None,
         *,
         scale: float = 1.0,
+        zero_point: int = 0,
         skip_first: bool = False,
     ) -> Classification:
         """Scores from a model output of shape ``(classes,)`` or ``(1, classes)``.
 
+        Scores are ``scale * (output - zero_point)`` (see :func:`dequantize`); the defaults
+        keep the output as it is.
+
         Args:
             output: The output tensor.
             labels: Class labels, or a label file.
-            scale: Multiply scores by this (e.g. 1/256 for a quantized u8 output).
+            scale: A quantized output's scale (e.g. 1/256 for MobileNet's u8 softmax).
+            zero_point: A quantized output's zero point.
             skip_first: Drop index 0 (a "background" class, as in 1001-class TF models); label
                 ``i`` then names output ``i + 1``.
         """
         flat = np.asarray(output).reshape(-1) if np.asarray(output).ndim <= 2 else None
         if flat is None or (np.asarray(output).ndim == 2 and np.asarray(output).shape[0] != 1):
             raise ShapeError("classification output", "(classes,) or (1, classes)", output.shape)
-        scores = flat.astype(np.float64) * scale
+        scores = dequantize(flat, scale, zero_point)
         return cls(scores[1:] if skip_first else scores, load_labels(labels), int(skip_first))
 
     def label(self, index: int) -> str:
