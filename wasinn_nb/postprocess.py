@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -150,21 +150,39 @@ class Classification:
         return _bundle(self, chart, lambda: _widgets().TopKView(self, k=5), **kwargs)
 
 
+#: Label lists up to this long are listed whole in a segmentation's static legend; longer
+#: ones list only the classes present in the mask.
+_LEGEND_ROWS = 24
+
+
+def _background_index(labels: Sequence[str]) -> int | None:
+    """The index of the class labelled ``background`` (any case), if there is one."""
+    names = [label.strip().lower() for label in labels]
+    return names.index("background") if "background" in names else None
+
+
 @dataclass(frozen=True)
 class Segmentation:
     """A per-pixel class mask with its class labels and colours.
 
+    ``background`` is a class that overlays leave untinted, so the objects stand out. By default
+    (``"auto"``) it is the class labelled ``background`` when there is one (PASCAL VOC,
+    road-segmentation-adas), else none; after construction it is an index or ``None``.
+
     Example:
         >>> logits = np.zeros((1, 2, 2, 2), np.float32); logits[0, 1, 0] = 1.0
         >>> seg = Segmentation.from_output(logits, ["sky", "road"])
-        >>> seg.mask.tolist(), seg.shares
-        ([[1, 1], [0, 0]], {'sky': 0.5, 'road': 0.5})
+        >>> seg.mask.tolist(), seg.shares, seg.background
+        ([[1, 1], [0, 0]], {'sky': 0.5, 'road': 0.5}, None)
+        >>> Segmentation.from_output(np.array([[0, 3]]), ["background", "a", "b", "c"]).background
+        0
     """
 
     mask: npt.NDArray[np.int32]
     labels: tuple[str, ...]
     palette: Palette = DEFAULT_PALETTE
     image: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
+    background: int | Literal["auto"] | None = "auto"
 
     def __post_init__(self) -> None:
         if self.mask.ndim != 2:
@@ -173,6 +191,10 @@ class Segmentation:
             raise SpecError(
                 f"mask has class {int(self.mask.max())} but only {len(self.labels)} labels"
             )
+        if self.background == "auto":
+            object.__setattr__(self, "background", _background_index(self.labels))
+        elif self.background is not None and not 0 <= self.background < len(self.labels):
+            raise SpecError(f"background class {self.background} is not one of the labels")
 
     @classmethod
     def from_output(
@@ -182,16 +204,25 @@ class Segmentation:
         *,
         palette: Palette = DEFAULT_PALETTE,
         image: npt.NDArray[np.uint8] | None = None,
+        background: int | Literal["auto"] | None = "auto",
     ) -> Segmentation:
-        """A mask from class scores (argmax over C) or from class indices.
+        """A mask from class scores (argmax over C) or from a class map.
 
-        Scores are ``(1, C, H, W)`` or ``(C, H, W)`` floats; indices ``(H, W)`` or ``(1, H, W)``.
+        Float outputs are scores, ``(1, C, H, W)`` or ``(C, H, W)``. Integer outputs are class
+        maps, ``(1, H, W)`` or ``(H, W)``: models such as DeepLab V3 take the argmax themselves
+        and return class indices (often i64).
 
         Args:
             output: The output tensor.
             labels: Class names (default: ``class 0``, ``class 1``, …), or a label file.
             palette: Class colours.
             image: The BGR image the mask belongs to, for overlays and displays.
+            background: The class overlays leave untinted: an index, ``None`` to tint every
+                class, or ``"auto"`` (the class labelled ``background``, if any).
+
+        Raises:
+            ShapeError: For an output of another shape.
+            SpecError: For negative class indices, or more classes than labels.
         """
         array = np.asarray(output)
         if np.issubdtype(array.dtype, np.floating):
@@ -199,11 +230,18 @@ class Segmentation:
             if scores.ndim != 3:
                 raise ShapeError("segmentation scores", "(1, C, H, W) or (C, H, W)", array.shape)
             mask, count = scores.argmax(axis=0).astype(np.int32), scores.shape[0]
-        else:
-            mask = (array[0] if array.ndim == 3 and array.shape[0] == 1 else array).astype(np.int32)
+        elif np.issubdtype(array.dtype, np.integer):
+            classes = array[0] if array.ndim == 3 and array.shape[0] == 1 else array
+            if classes.ndim != 2:
+                raise ShapeError("segmentation class map", "(1, H, W) or (H, W)", array.shape)
+            if classes.size and int(classes.min()) < 0:
+                raise SpecError(f"class map has a negative class {int(classes.min())}")
+            mask = classes.astype(np.int32)
             count = int(mask.max(initial=0)) + 1
+        else:
+            raise SpecError(f"segmentation output of type {array.dtype}: expected floats or ints")
         names = load_labels(labels) or tuple(f"class {i}" for i in range(count))
-        return cls(mask, names, palette, image)
+        return cls(mask, names, palette, image, background)
 
     @property
     def shares(self) -> dict[str, float]:
@@ -226,30 +264,53 @@ class Segmentation:
         *,
         visible: Sequence[int] | None = None,
     ) -> npt.NDArray[np.uint8]:
-        """The class colours blended over a BGR ``image`` (default: the one given at creation)."""
+        """The class colours blended over a BGR ``image`` (default: the one given at creation).
+
+        The :attr:`background` class stays untinted; ``visible`` limits the painted classes
+        further (see :func:`wasinn_nb.viz.render.overlay`).
+        """
         from wasinn_nb.viz.render import overlay
 
         base = image if image is not None else self.image
         if base is None:
             raise SpecError("no image to overlay: pass one, or give image= to from_output")
-        return overlay(base, self.mask, palette=self.palette, alpha=alpha, visible=visible)
+        background = self.background if isinstance(self.background, int) else None
+        return overlay(
+            base, self.mask, palette=self.palette, alpha=alpha, visible=visible,
+            background=background,
+        )  # fmt: skip
 
     def __repr__(self) -> str:
         shares = ", ".join(f"{k} {v:.1%}" for k, v in self.shares.items())
         height, width = self.mask.shape
         return f"<Segmentation {width}x{height}, {len(self.labels)} classes: {shares}>"
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+    def legend(self) -> npt.NDArray[np.uint8]:
+        """The legend of the static picture: swatches, labels and pixel shares (BGR).
+
+        Every class is listed when there are at most 24, else only those in the mask; the
+        untinted background's swatch is an outline.
+        """
+        from wasinn_nb.viz import render
+
+        shares = list(self.shares.values())
+        classes = None if len(self.labels) <= _LEGEND_ROWS else np.flatnonzero(shares).tolist()
+        background = self.background if isinstance(self.background, int) else None
+        return render.legend(
+            self.labels, self.palette, shares=shares, classes=classes, untinted=background
+        )
+
+    def picture(self) -> npt.NDArray[np.uint8]:
+        """Image | mask | overlay (or the mask alone without an image), then the legend (BGR)."""
         from wasinn_nb.viz import render
 
         panels = [self.colorized()] if self.image is None else [
             self.image, self.colorized(), self.overlay()]  # fmt: skip
-        shares = list(self.shares.values())
-        picture = render.side_by_side(
-            [*panels, render.legend(self.labels, self.palette, shares=shares)]
-        )
+        return render.with_legend(render.side_by_side(panels), self.legend())
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         return _bundle(
-            self, picture, lambda: _widgets().SegmentationView(self.image, self), **kwargs
+            self, self.picture(), lambda: _widgets().SegmentationView(self.image, self), **kwargs
         )
 
 
