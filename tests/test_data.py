@@ -8,6 +8,8 @@ import threading
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit
 
 import pytest
 from _paths import FIXTURES
@@ -112,6 +114,22 @@ def test_manifest_matches_the_mirror(asset):
     assert hashlib.sha256(path.read_bytes()).hexdigest() == asset.sha256
 
 
+def test_every_coral_file_in_the_mirror_is_in_the_manifest():
+    folder = FIXTURES / "coral-test-data"
+    if not folder.is_dir():
+        pytest.skip(f"mirror not found at {FIXTURES}")
+    listed = {a.mirror for a in ASSETS.values() if a.mirror}
+    files = {f"coral-test-data/{p.name}" for p in folder.iterdir() if p.name != "LICENSE"}
+    assert files <= listed, sorted(files - listed)
+    coral = [a for a in ASSETS.values() if str(a.mirror).startswith("coral-test-data/")]
+    prefix = (
+        "https://github.com/google-coral/test_data/raw/104342d2d3480b3e66203073dac24f4e2dbb4c41/"
+    )
+    assert all(a.urls == (prefix + a.filename,) and a.license == "Apache-2.0" for a in coral)
+    for bundle in ("coral-mobilenet", "coral-deeplab"):
+        assert all(ASSETS[name].mirror for name in BUNDLES[bundle]), bundle
+
+
 def test_manifest_is_complete():
     for asset in ASSETS.values():
         assert asset.urls and all(u.startswith("https://") for u in asset.urls), asset.name
@@ -139,3 +157,83 @@ def test_fetch_returns_paths_under_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("WASINN_DATA_DIR", str(tmp_path))
     paths = fetch("identity.onnx", mirror=FIXTURES)
     assert paths["identity.onnx"] == Path(tmp_path) / "model" / "identity_input_output.onnx"
+
+
+# ---- the seed's MobileNet IR: its weights are only upstream --------------------------------------
+
+WEIGHTS = b"\x00\x01 generated stand-in for mobilenet.bin " * 512
+
+
+class UpstreamHandler(BaseHTTPRequestHandler):
+    """Serves ``files`` (URL path -> bytes) and counts the requests per path."""
+
+    files: ClassVar[dict[str, bytes]] = {}
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        body = self.files.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def upstream():
+    """A local server that answers for the manifest's upstream hosts (same URL paths)."""
+    UpstreamHandler.files, UpstreamHandler.requests = {}, []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), UpstreamHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+def local(url: str, server: str) -> str:
+    """``url`` with its scheme and host replaced by the local server's."""
+    return server + urlsplit(url).path
+
+
+def test_mobilenet_weights_are_pinned_and_not_in_the_mirror():
+    weights = ASSETS["mobilenet.bin"]
+    assert weights.sha256.startswith("8371f708") and weights.size == 13_956_476
+    assert weights.mirror is None
+    assert BUNDLES["openvino-mobilenet"] == ("mobilenet.xml", "mobilenet.bin", "banana.jpg")
+
+
+def test_mobilenet_bundle_downloads_the_weights_the_mirror_lacks(upstream, tmp_path, monkeypatch):
+    """The notebook's ``fetch("openvino-mobilenet", mirror=...)``, with upstream served locally.
+
+    The first upstream URL (GitHub's LFS redirect) fails, the second (download.01.org) serves
+    the bytes; the xml and the photo still come from the mirror.
+    """
+    if not (FIXTURES / "openvino-mobilenet" / "mobilenet.xml").is_file():
+        pytest.skip("no mirror")
+    pinned = ASSETS["mobilenet.bin"]
+    first, second = (local(url, upstream) for url in pinned.urls)
+    UpstreamHandler.files = {urlsplit(second).path: WEIGHTS}
+    stand_in = replace(pinned, urls=(first, second), size=len(WEIGHTS),
+                       sha256=hashlib.sha256(WEIGHTS).hexdigest())  # fmt: skip
+    monkeypatch.setitem(ASSETS, "mobilenet.bin", stand_in)
+    paths = fetch("openvino-mobilenet", mirror=FIXTURES, dest=tmp_path, progress=False)
+    assert paths["mobilenet.bin"].read_bytes() == WEIGHTS
+    assert paths["mobilenet.xml"].stat().st_size == ASSETS["mobilenet.xml"].size
+    assert UpstreamHandler.requests == [urlsplit(first).path, urlsplit(second).path]
+
+
+def test_mobilenet_weights_with_the_wrong_bytes_upstream_are_refused(upstream, tmp_path):
+    """Served bytes that do not have the pinned sha256 are not kept, from either URL."""
+    pinned = ASSETS["mobilenet.bin"]
+    urls = tuple(local(url, upstream) for url in pinned.urls)
+    UpstreamHandler.files = {urlsplit(u).path: WEIGHTS for u in urls}
+    with pytest.raises(FetchError) as raised:
+        fetch_asset(replace(pinned, urls=urls, size=len(WEIGHTS)), dest=tmp_path, progress=False)
+    assert str(raised.value).count("is not the pinned 8371f708") == 2
+    assert list(tmp_path.iterdir()) == []

@@ -87,6 +87,107 @@ def test_segmentation_from_scores_and_indices():
         render.blend(seg)
 
 
+RGB3 = Palette.from_hex("#ff0000", "#0000ff", "#00ff00")
+WHITE, RED, BLUE = [255, 255, 255], [0, 0, 255], [255, 0, 0]  # BGR
+
+
+def test_overlay_leaves_the_background_untinted():
+    image = np.full((1, 3, 3), 100, np.uint8)
+    mask = np.array([[0, 1, 2]])
+    blended = render.overlay(image, mask, palette=RGB3, alpha=0.5, background=0)
+    assert blended.tolist() == [[[100, 100, 100], [178, 50, 50], [50, 178, 50]]]
+    only_bg = render.overlay(image, mask, palette=RGB3, alpha=1.0, visible=[0, 2], background=0)
+    assert only_bg.tolist() == [[[100, 100, 100], [100, 100, 100], [0, 255, 0]]]
+
+
+def test_segmentation_from_class_maps():
+    for output in (np.array([[[2, 0, 1]]], np.int64), np.array([[2, 0, 1]], np.uint8)):
+        seg = Segmentation.from_output(output, ["a", "b", "c"])
+        assert seg.mask.dtype == np.int32 and seg.mask.tolist() == [[2, 0, 1]]
+    assert Segmentation.from_output(np.array([[0, 3]], np.int32)).labels[-1] == "class 3"
+    with pytest.raises(ShapeError, match="class map"):
+        Segmentation.from_output(np.zeros((1, 1, 2, 2), np.int64))
+    with pytest.raises(ShapeError, match="class map"):
+        Segmentation.from_output(np.zeros((2, 2, 2), np.int64))
+    with pytest.raises(SpecError, match="negative class -1"):
+        Segmentation.from_output(np.array([[0, -1]], np.int64))
+    with pytest.raises(SpecError, match="only 2 labels"):
+        Segmentation.from_output(np.array([[0, 2]], np.int64), ["a", "b"])
+    with pytest.raises(SpecError, match="expected floats or ints"):
+        Segmentation.from_output(np.array([[True, False]]))
+
+
+def test_background_class_is_untinted_by_default_when_labelled():
+    image = np.full((1, 3, 3), 100, np.uint8)
+    mask = np.array([[0, 1, 2]], np.int64)
+    voc = Segmentation.from_output(mask, ["Background", "cat", "dog"], palette=RGB3, image=image)
+    assert voc.background == 0
+    assert render.blend(voc, alpha=1.0).tolist() == [[[100, 100, 100], BLUE, [0, 255, 0]]]
+    tinted = Segmentation.from_output(mask, ["background", "cat", "dog"], palette=RGB3,
+                                      image=image, background=None)  # fmt: skip
+    assert tinted.background is None and render.blend(tinted, alpha=1.0)[0, 0].tolist() == RED
+    assert Segmentation.from_output(mask, ["sky", "cat", "dog"]).background is None
+    assert Segmentation.from_output(mask, ["sky", "cat", "dog"], background=2).background == 2
+    with pytest.raises(SpecError, match="background class 3"):
+        Segmentation.from_output(mask, ["sky", "cat", "dog"], background=3)
+
+
+def swatch(picture, row, left=0):
+    """The 17x15 swatch of legend row ``row`` (x 6..22, y 3..17 of the row)."""
+    top = 3 + 22 * row
+    return picture[top + 3 : top + 18, left + 6 : left + 23]
+
+
+def test_legend_swatches_shares_and_the_untinted_class():
+    key = render.legend(["background", "cat"], RED_BLUE, shares=[0.75, 0.25], untinted=0)
+    assert key.shape[0] == 2 * 22 + 6 and key.shape[1] >= 120
+    hollow, filled = swatch(key, 0), swatch(key, 1)
+    assert (filled == BLUE).all()
+    border = np.ones(hollow.shape[:2], bool)
+    border[1:-1, 1:-1] = False
+    assert (hollow[border] == RED).all() and (hollow[~border] == WHITE).all()
+    assert (key[:, :6] == WHITE).all() and (key[:, 23:30] == WHITE).all()  # margin, gap
+    for row in (0, 1):  # each row's text is drawn from x = 30
+        assert (key[3 + 22 * row : 25 + 22 * row, 30:] != WHITE).any(axis=-1).any()
+    other = render.legend(["background", "cat"], RED_BLUE, shares=[0.25, 0.75], untinted=0)
+    assert other.shape == key.shape and not np.array_equal(other[:, 30:], key[:, 30:])
+    one = render.legend(["background", "cat"], RED_BLUE, shares=[0.75, 0.25], classes=[1])
+    assert one.shape[0] == 28 and (swatch(one, 0) == BLUE).all()
+    wide = render.legend(["a much longer label than any other in this legend"], RED_BLUE)
+    assert wide.shape[1] > key.shape[1]
+
+
+def test_with_legend_keeps_both_unscaled():
+    picture, key = np.zeros((2, 3, 3), np.uint8), np.full((4, 2, 3), 7, np.uint8)
+    canvas = render.with_legend(picture, key, gap=1)
+    assert canvas.shape == (4, 6, 3)
+    assert (canvas[:2, :3] == 0).all() and (canvas[2:, :4] == 255).all()
+    assert (canvas[:, 3] == 255).all() and (canvas[:, 4:] == 7).all()
+
+
+def test_segmentation_png_carries_the_legend_with_shares():
+    image = np.full((4, 4, 3), 100, np.uint8)
+    mask = np.zeros((1, 4, 4), np.int64)
+    mask[0, :, 3] = 1  # cat: a quarter of the pixels
+    seg = Segmentation.from_output(mask, ["background", "cat"], palette=RED_BLUE, image=image)
+    png = base64.b64decode(seg._repr_mimebundle_()["image/png"])
+    picture = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    np.testing.assert_array_equal(picture, render.segmentation_picture(seg))
+    key = render.legend(seg.labels, RED_BLUE, shares=[0.75, 0.25], untinted=0)
+    left = 3 * 4 + 2 * 8 + 8  # three 4x4 panels with 8-pixel gaps, then the legend's gap
+    np.testing.assert_array_equal(picture[: key.shape[0], left:], key)
+    overlay = picture[:4, 24:28]
+    assert (overlay[:, :3] == 100).all() and (overlay[:, 3] == [178, 50, 50]).all()
+
+
+def test_long_label_lists_keep_only_present_classes_in_the_legend():
+    labels = [f"class {i}" for i in range(30)]
+    seg = Segmentation.from_output(np.array([[0, 7], [7, 29]], np.int64), labels)
+    assert render.segmentation_legend(seg).shape[0] == 3 * 22 + 6
+    small = Segmentation.from_output(np.array([[0, 1]], np.int64), labels[:21])
+    assert render.segmentation_legend(small).shape[0] == 21 * 22 + 6
+
+
 def test_classification_topk_softmax_threshold(tmp_path):
     labels = tmp_path / "labels.txt"
     labels.write_text("background\ncat\ndog\nfox\n")

@@ -15,6 +15,7 @@ _DNX = "https://raw.githubusercontent.com/deislabs/wasi-nn-onnx/b15114b05fb9c313
 _WTM = "https://raw.githubusercontent.com/bytecodealliance/wasmtime/e6b33de5139d915a48127fc78b790e2d306cf896/"
 _OVR = "https://github.com/intel/openvino-rs/raw/v0.3.3/crates/openvino/tests/fixtures/mobilenet/"
 _ONNX_ZOO = "https://media.githubusercontent.com/media/onnx/models/2a67a85e670e61bf9819e9df6dae3771974552ff/"
+_CRL = "https://github.com/google-coral/test_data/raw/104342d2d3480b3e66203073dac24f4e2dbb4c41/"
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,42 @@ _LIST = (
           (_WTM + "crates/wasi-nn/examples/classification-component-onnx/fixture/images/dog.jpg",),
           11_386, "ee795661f6d4656f2d36f585d57955ef5cdf98daaca7169f957fff2883fe3fcb",
           "Apache-2.0 WITH LLVM-exception", "dog photo", "wasmtime-wasi-nn/dog.jpg"),
+    Asset("mobilenet_v2_quant.tflite", "mobilenet_v2_1.0_224_quant.tflite", "model",
+          (_CRL + "mobilenet_v2_1.0_224_quant.tflite",),
+          3_610_798, "7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776",
+          "Apache-2.0", "MobileNet V2 1.0/224 ImageNet, quantized: u8 [1,224,224,3] RGB in, u8 [1,1001] out (google-coral/test_data)",
+          "coral-test-data/mobilenet_v2_1.0_224_quant.tflite"),
+    Asset("imagenet-labels-1001.txt", "imagenet_labels.txt", "labels", (_CRL + "imagenet_labels.txt",),
+          21_686, "b8aaeb5630c62626a7d124a05c0e14230a7ffdd2136a31d0190a4fb71c1d82f1",
+          "Apache-2.0", "ImageNet labels for 1001-class models, 'background' first (google-coral/test_data)",
+          "coral-test-data/imagenet_labels.txt"),
+    Asset("deeplabv3_pascal_quant.tflite", "deeplabv3_mnv2_pascal_quant.tflite", "model",
+          (_CRL + "deeplabv3_mnv2_pascal_quant.tflite",),
+          2_193_224, "350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398",
+          "Apache-2.0", "DeepLab V3 MobileNetV2 PASCAL VOC: u8 [1,513,513,3] RGB in, i64 [1,513,513] class map out (google-coral/test_data)",
+          "coral-test-data/deeplabv3_mnv2_pascal_quant.tflite"),
+    Asset("pascal-voc-labels.txt", "pascal_voc_segmentation_labels.txt", "labels",
+          (_CRL + "pascal_voc_segmentation_labels.txt",),
+          263, "7337a2b06728385fb3e1106416c67bfddf69628598b1f2f0db6a63cd63fb6b1e",
+          "Apache-2.0", "the 21 PASCAL VOC classes, 'background' first, then a note after a blank line",
+          "coral-test-data/pascal_voc_segmentation_labels.txt"),
+    Asset("cat.bmp", "cat.bmp", "image", (_CRL + "cat.bmp",),
+          523_914, "34f235786382686111728287fd26d4c24dd8c25de8233469d6eeb301888ce0a9",
+          "Apache-2.0", "cat photo (google-coral/test_data; 286 Egyptian cat)", "coral-test-data/cat.bmp"),
+    Asset("grace_hopper.bmp", "grace_hopper.bmp", "image", (_CRL + "grace_hopper.bmp",),
+          921_738, "c43444bf3b1b1e3080551ca194bd231da4b67f20fc91454502915a6b806b614f",
+          "Apache-2.0", "Grace Hopper portrait (google-coral/test_data; 653 military uniform)",
+          "coral-test-data/grace_hopper.bmp"),
+    Asset("parrot.jpg", "parrot.jpg", "image", (_CRL + "parrot.jpg",),
+          596_977, "a8fba9e7e29439fa414c13129aad661f2289ff891231920a7c33641b076f1833",
+          "Apache-2.0", "parrot photo (google-coral/test_data; 89 macaw)", "coral-test-data/parrot.jpg"),
+    Asset("bird.bmp", "bird.bmp", "image", (_CRL + "bird.bmp",),
+          526_986, "3fd22d6ed352b8e721d9982e38ed655f8429e168bb53ad205c6f3cdfa848e994",
+          "Apache-2.0", "bird photo (google-coral/test_data; DeepLab bird share 0.188)",
+          "coral-test-data/bird.bmp"),
+    Asset("sunflower.bmp", "sunflower.bmp", "image", (_CRL + "sunflower.bmp",),
+          522_378, "896b5e31cee42ebe32ee91251fc42041ca03c767fe02bd7ebc0e37d45f4a45b2",
+          "Apache-2.0", "sunflower photo (google-coral/test_data)", "coral-test-data/sunflower.bmp"),
 )  # fmt: skip
 
 #: Assets by name.
@@ -127,4 +164,20 @@ BUNDLES: dict[str, tuple[str, ...]] = {
     "openvino-mobilenet": ("mobilenet.xml", "mobilenet.bin", "banana.jpg"),
     "birds": ("birds_v1.tflite", "bird.jpg"),
     "imagenet-images": ("husky.jpg", "suit.jpg", "mushroom.jpg", "kitten.png", "banana.jpg"),
+    "coral-mobilenet": (
+        "mobilenet_v2_quant.tflite",
+        "imagenet-labels-1001.txt",
+        "banana.jpg",
+        "cat.bmp",
+        "grace_hopper.bmp",
+        "parrot.jpg",
+        "bird.bmp",
+        "sunflower.bmp",
+    ),
+    "coral-deeplab": (
+        "deeplabv3_pascal_quant.tflite",
+        "pascal-voc-labels.txt",
+        "bird.bmp",
+        "cat.bmp",
+    ),
 }

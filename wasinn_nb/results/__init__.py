@@ -15,6 +15,7 @@ from wasinn_nb.results.predictions import (
     Classification,
     Prediction,
     Segmentation,
+    dequantize,
     load_labels,
 )
 from wasinn_nb.results.run import PHASES, CallRecord, RunResult, TensorRecord, Timings
@@ -33,5 +34,6 @@ __all__ = [
     "Segmentation",
     "TensorRecord",
     "Timings",
+    "dequantize",
     "load_labels",
 ]

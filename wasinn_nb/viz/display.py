@@ -33,13 +33,7 @@ def segmentation_bundle(result: Segmentation, **kwargs: Any) -> dict[str, Any]:
     """Image | classes | overlay | legend: a SegmentationView widget plus the same as a PNG."""
     from wasinn_nb.viz import render
 
-    panels = [render.paint(result)]
-    if result.image is not None:
-        panels = [result.image, panels[0], render.blend(result)]
-    shares = list(result.shares.values())
-    picture = render.side_by_side(
-        [*panels, render.legend(result.labels, result.palette, shares=shares)]
-    )
+    picture = render.segmentation_picture(result)
     return _bundle(
         result, picture, lambda: _widgets().SegmentationView(result.image, result), **kwargs
     )

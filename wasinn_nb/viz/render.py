@@ -26,11 +26,17 @@ __all__ = [
     "legend",
     "overlay",
     "paint",
+    "segmentation_legend",
+    "segmentation_picture",
     "side_by_side",
     "tensor_grid",
+    "with_legend",
 ]
 
 BGRImage = npt.NDArray[np.uint8]
+
+#: Legends of segmentations with more classes than this list only the classes in the mask.
+LEGEND_ROWS = 24
 
 _WHITE = (255, 255, 255)
 _TEXT = (32, 32, 32)
@@ -58,6 +64,7 @@ def overlay(
     palette: Palette = DEFAULT_PALETTE,
     alpha: float = 0.5,
     visible: Sequence[int] | None = None,
+    background: int | None = None,
 ) -> BGRImage:
     """Blend class colours over ``image``: ``(1 - alpha) * image + alpha * colour``.
 
@@ -67,10 +74,13 @@ def overlay(
         palette: Class colours.
         alpha: Opacity of the colours, 0 (image only) to 1 (colours only).
         visible: Classes to paint; others show the image unchanged. ``None`` paints all.
+        background: A class never painted, whatever ``visible`` says (a model's background).
 
     Example:
         >>> img = np.full((1, 2, 3), 100, np.uint8)
         >>> overlay(img, np.array([[0, 1]]), alpha=1.0, visible=[1])[0, 0].tolist()
+        [100, 100, 100]
+        >>> overlay(img, np.array([[0, 1]]), alpha=1.0, background=0)[0, 0].tolist()
         [100, 100, 100]
     """
     import cv2
@@ -91,9 +101,10 @@ def overlay(
         )
     colors = colorize_mask(mask, palette)
     blended = cv2.addWeighted(base, 1 - alpha, colors, alpha, 0.0)
-    if visible is not None:
-        hidden = ~np.isin(mask, list(visible))
-        blended[hidden] = base[hidden]
+    hidden = np.zeros(mask.shape, bool) if visible is None else ~np.isin(mask, list(visible))
+    if background is not None:
+        hidden |= mask == background
+    blended[hidden] = base[hidden]
     return np.asarray(blended, dtype=np.uint8)
 
 
@@ -119,9 +130,35 @@ def blend(
     base = image if image is not None else segmentation.image
     if base is None:
         raise SpecError("no image to overlay: pass one, or give image= to from_output")
+    background = segmentation.background if isinstance(segmentation.background, int) else None
     return overlay(
-        base, segmentation.mask, palette=segmentation.palette, alpha=alpha, visible=visible
-    )
+        base, segmentation.mask, palette=segmentation.palette, alpha=alpha, visible=visible,
+        background=background,
+    )  # fmt: skip
+
+
+def segmentation_legend(segmentation: Segmentation) -> BGRImage:
+    """A segmentation's legend: swatches, labels and pixel shares (BGR).
+
+    Every class is listed when there are at most :data:`LEGEND_ROWS`, else only those in the
+    mask; the untinted background's swatch is an outline.
+    """
+    shares = list(segmentation.shares.values())
+    many = len(segmentation.labels) > LEGEND_ROWS
+    classes = np.flatnonzero(shares).tolist() if many else None
+    background = segmentation.background if isinstance(segmentation.background, int) else None
+    return legend(
+        segmentation.labels, segmentation.palette, shares=shares, classes=classes,
+        untinted=background,
+    )  # fmt: skip
+
+
+def segmentation_picture(segmentation: Segmentation) -> BGRImage:
+    """Image | mask | overlay (the mask alone without an image), then the legend (BGR)."""
+    panels = [paint(segmentation)]
+    if segmentation.image is not None:
+        panels = [segmentation.image, panels[0], blend(segmentation)]
+    return with_legend(side_by_side(panels), segmentation_legend(segmentation))
 
 
 def side_by_side(images: Sequence[BGRImage], *, gap: int = 8) -> BGRImage:
@@ -145,19 +182,59 @@ def side_by_side(images: Sequence[BGRImage], *, gap: int = 8) -> BGRImage:
 
 
 def legend(
-    labels: Sequence[str], palette: Palette, *, shares: Sequence[float] | None = None
+    labels: Sequence[str],
+    palette: Palette,
+    *,
+    shares: Sequence[float] | None = None,
+    classes: Sequence[int] | None = None,
+    untinted: int | None = None,
 ) -> BGRImage:
-    """A legend: one colour swatch and label (with its pixel share) per row."""
+    """A legend: one colour swatch and label (with its pixel share) per row.
+
+    Row ``r`` is 22 pixels high from ``y = 3 + 22 * r``; its swatch fills ``x = 6..22``,
+    ``y = 3..17`` of the row, and the text starts at ``x = 30``. The image is as wide as the
+    longest row needs (at least 120 pixels).
+
+    Args:
+        labels: Class names, by class index.
+        palette: Class colours.
+        shares: Each class's share of the pixels (by class index), printed after its label.
+        classes: The classes to list, in this order (default: all).
+        untinted: A class that overlays leave unpainted: its swatch is only an outline in its
+            colour, and its label says so.
+    """
     import cv2
 
-    row, width = 22, 260
-    canvas = np.full((row * len(labels) + 6, width, 3), 255, np.uint8)
-    for index, label in enumerate(labels):
-        top = 3 + index * row
-        cv2.rectangle(canvas, (6, top + 3), (22, top + 17), palette[index].as_bgr(), -1)
-        text = label if shares is None else f"{label}  {shares[index]:.1%}"
-        cv2.putText(canvas, text, (30, top + 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, _TEXT, 1,
-                    cv2.LINE_AA)  # fmt: skip
+    rows = list(range(len(labels))) if classes is None else list(classes)
+    texts = []
+    for index in rows:
+        text = labels[index] + (" (untinted)" if index == untinted else "")
+        texts.append(text if shares is None else f"{text}  {shares[index]:.1%}")
+    font, size = cv2.FONT_HERSHEY_SIMPLEX, 0.45
+    widths = [cv2.getTextSize(text, font, size, 1)[0][0] for text in texts]
+    row, width = 22, max([120, *(30 + w + 8 for w in widths)])
+    canvas = np.full((row * len(rows) + 6, width, 3), 255, np.uint8)
+    for line, (index, text) in enumerate(zip(rows, texts, strict=True)):
+        top = 3 + line * row
+        fill = 1 if index == untinted else -1
+        cv2.rectangle(canvas, (6, top + 3), (22, top + 17), palette[index].as_bgr(), fill)
+        cv2.putText(canvas, text, (30, top + 15), font, size, _TEXT, 1, cv2.LINE_AA)
+    return canvas
+
+
+def with_legend(picture: BGRImage, key: BGRImage, *, gap: int = 8) -> BGRImage:
+    """``picture`` with ``key`` (a :func:`legend`) to its right, both top-aligned and unscaled.
+
+    Unlike :func:`side_by_side`, the legend keeps its size, so its text stays sharp beside a
+    large picture; the rest of the canvas is white.
+    """
+    import cv2
+
+    color = cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR) if picture.ndim == 2 else picture
+    height, left = max(color.shape[0], key.shape[0]), color.shape[1] + gap
+    canvas = np.full((height, left + key.shape[1], 3), 255, np.uint8)
+    canvas[: color.shape[0], : color.shape[1]] = color
+    canvas[: key.shape[0], left:] = key
     return canvas
 
 

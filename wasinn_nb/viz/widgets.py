@@ -5,6 +5,7 @@ Importing this module imports ipywidgets (the ``widgets`` extra).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Sequence
 from typing import Any
@@ -49,11 +50,11 @@ class SegmentationView(w.VBox):  # type: ignore[misc]
         *,
         alpha: float = 0.5,
     ) -> None:
-        self.segmentation = Segmentation(
-            segmentation.mask,
-            tuple(labels) if labels is not None else segmentation.labels,
-            palette or segmentation.palette,
-            image if image is not None else segmentation.image,
+        self.segmentation = dataclasses.replace(
+            segmentation,
+            labels=tuple(labels) if labels is not None else segmentation.labels,
+            palette=palette or segmentation.palette,
+            image=image if image is not None else segmentation.image,
         )
         seg = self.segmentation
         self.opacity = w.FloatSlider(
