@@ -2,6 +2,13 @@
 
 f32 models are compiled with ``INFERENCE_PRECISION_HINT=f32`` so results match the reference
 (OpenVINO would otherwise pick bf16 on CPUs that have it).
+
+Models are read only from their bytes, never from files they name:
+
+* ONNX (and autodetected ONNX) goes through
+  :func:`~wasinn_nb.backends.model_safety.check_onnx` first, which refuses external data.
+* ONNX, TensorFlow Lite and TensorFlow bytes are written alone into a fresh temporary folder and
+  read from there (OpenVINO confines ONNX external data to the model's folder as well).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import openvino as ov
 from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends.base import TensorInfo
+from wasinn_nb.backends.model_safety import check_onnx
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError, first_line
 
 __all__ = ["OpenVinoBackend", "create", "sniff_encoding"]
@@ -174,6 +182,8 @@ class OpenVinoBackend:
                 )
             if encoding is GraphEncoding.PYTORCH:
                 return _convert_torchscript(builders[0])
+            if encoding is GraphEncoding.ONNX:
+                check_onnx(builders[0])
             with tempfile.TemporaryDirectory(prefix="wasinn-") as folder:
                 path = Path(folder) / f"model{_SUFFIX[encoding]}"
                 path.write_bytes(builders[0])
