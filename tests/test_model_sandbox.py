@@ -123,6 +123,7 @@ ONNX_ROUTES = [
     pytest.param(None, ONNX_ENC, id="onnx-onnxruntime"),
     pytest.param("openvino", ONNX_ENC, id="onnx-openvino"),
     pytest.param(None, AUTODETECT_ENC, id="autodetect-openvino"),
+    pytest.param(None, OPENVINO_ENC, id="onnx-bytes-as-openvino-ir"),
 ]
 
 
@@ -134,8 +135,12 @@ def test_onnx_external_data_in_the_working_directory_is_refused(
     backend_installed(backend, encoding)
     result = run_guest(leak_model(location), encoding, backend)
     assert_no_leak(result)
-    assert_refused(result, f"refers to an external data file {location!r}")
-    assert result.calls[0].errno is NnErrno.UNSUPPORTED_OPERATION
+    if encoding == OPENVINO_ENC:
+        assert_refused(result, "OpenVINO IR must be XML")
+        assert result.calls[0].errno is NnErrno.UNSUPPORTED_OPERATION
+    else:
+        assert_refused(result, f"refers to an external data file {location!r}")
+        assert result.calls[0].errno is NnErrno.UNSUPPORTED_OPERATION
 
 
 @pytest.mark.parametrize(("backend", "encoding"), ONNX_ROUTES)
@@ -151,7 +156,8 @@ def test_onnx_external_data_outside_the_working_directory_is_refused(
     }[kind]
     result = run_guest(leak_model(location), encoding, backend)
     assert_no_leak(result)
-    assert_refused(result, "external data file")
+    cause = "OpenVINO IR must be XML" if encoding == OPENVINO_ENC else "external data file"
+    assert_refused(result, cause)
 
 
 @pytest.mark.parametrize("backend", [None, "openvino"])
@@ -180,9 +186,66 @@ def test_the_real_onnx_fixture_from_guest_memory_still_runs(secrets, backend):
     np.testing.assert_array_equal(result.outputs[0].ravel(), VALUES)
 
 
+# ---- OpenVINO IR: read from memory, OpenVINO took the weights from ./.bin -------------------
+
+IR_CONST = b"""<?xml version="1.0"?>
+<net name="leak" version="11">
+  <layers>
+    <layer id="0" name="c" type="Const" version="opset1">
+      <data element_type="u8" shape="16" offset="0" size="16"/>
+      <output><port id="0" precision="U8" names="c"><dim>16</dim></port></output>
+    </layer>
+    <layer id="1" name="y" type="Result" version="opset1">
+      <input><port id="0" precision="U8"><dim>16</dim></port></input>
+    </layer>
+  </layers>
+  <edges><edge from-layer="0" from-port="0" to-layer="1" to-port="0"/></edges>
+</net>
+"""
+
+
+def test_ir_without_weights_does_not_read_dot_bin_from_the_working_directory(secrets):
+    pytest.importorskip("openvino")
+    Path(".bin").write_bytes(SECRET)
+    result = run_guest([IR_CONST], OPENVINO_ENC, None)
+    assert_no_leak(result)
+    assert_refused(result, "Incorrect weights in bin file")
+
+
+def test_ir_weights_come_from_the_guest_not_from_dot_bin(secrets):
+    pytest.importorskip("openvino")
+    Path(".bin").write_bytes(SECRET)
+    result = run_guest([IR_CONST, b"W" * 16], OPENVINO_ENC, None)
+    assert_no_leak(result)
+    assert result.calls[0].errno is NnErrno.SUCCESS, result.host_log
+    assert result.outputs[0].tobytes() == b"W" * 16
+
+
+def test_ir_with_no_constants_needs_no_weights(secrets):
+    pytest.importorskip("openvino")
+    passthrough = b"""<?xml version="1.0"?>
+<net name="id" version="11">
+  <layers>
+    <layer id="0" name="x" type="Parameter" version="opset1">
+      <data shape="4" element_type="f32"/>
+      <output><port id="0" precision="FP32" names="x"><dim>4</dim></port></output>
+    </layer>
+    <layer id="1" name="y" type="Result" version="opset1">
+      <input><port id="0" precision="FP32"><dim>4</dim></port></input>
+    </layer>
+  </layers>
+  <edges><edge from-layer="0" from-port="0" to-layer="1" to-port="0"/></edges>
+</net>
+"""
+    result = run_guest([passthrough], OPENVINO_ENC, None)
+    assert printed(result.stdout).errnos == [0, 0, 0, 0, 0], result.host_log
+    np.testing.assert_array_equal(result.outputs[0], VALUES)
+
+
 def test_the_secret_is_really_there(secrets):
     """The attacks above would have something to find (the fixture is not vacuous)."""
     assert Path("credentials.txt").read_bytes() == SECRET
     assert Path("sub/key.txt").read_bytes() == SECRET
     assert Path("out/outside.txt").read_bytes() == SECRET
+    assert not Path(".bin").exists()  # the IR tests write their own
     assert Path.cwd().name == "work"
