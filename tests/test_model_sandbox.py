@@ -8,6 +8,7 @@ secret must appear nowhere in what the run returns, and the host log must say wh
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -240,6 +241,88 @@ def test_ir_with_no_constants_needs_no_weights(secrets):
     result = run_guest([passthrough], OPENVINO_ENC, None)
     assert printed(result.stdout).errnos == [0, 0, 0, 0, 0], result.host_log
     np.testing.assert_array_equal(result.outputs[0], VALUES)
+
+
+# ---- PyTorch: loading TorchScript runs its __setstate__ on the host ------------------------
+
+
+def torchscript_leak(path: str) -> bytes:
+    """A TorchScript module whose __setstate__ reads ``path`` into the tensor forward returns."""
+    torch = pytest.importorskip("torch")
+
+    class Leak(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.zeros(16, dtype=torch.uint8)
+            self.path = path
+
+        def forward(self) -> torch.Tensor:
+            return self.w * 1
+
+        @torch.jit.export
+        def __getstate__(self) -> tuple[torch.Tensor, bool, str]:
+            return (self.w, self.training, self.path)
+
+        @torch.jit.export
+        def __setstate__(self, state: tuple[torch.Tensor, bool, str]) -> None:
+            self.w = torch.from_file(state[2], False, 16, dtype=torch.uint8)
+            self.training = state[1]
+            self.path = state[2]
+
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(Leak()), buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["relative", "absolute"])
+def test_torchscript_that_reads_a_host_file_when_loaded_is_refused(secrets, kind):
+    pytest.importorskip("openvino")
+    path = "credentials.txt" if kind == "relative" else str(secrets / "outside.txt")
+    model = torchscript_leak(path)
+    result = run_guest(model, PYTORCH_ENC, None)
+    assert_no_leak(result)
+    assert_refused(result, "the TorchScript model calls 'from_file'")
+    assert result.calls[0].errno is NnErrno.UNSUPPORTED_OPERATION
+
+
+def test_benign_torchscript_still_loads(secrets):
+    pytest.importorskip("openvino")
+    torch = pytest.importorskip("torch")
+
+    class Count(torch.nn.Module):  # no inputs: ov.convert_model leaves inputs' rank dynamic
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.arange(16, dtype=torch.uint8)
+
+        def forward(self) -> torch.Tensor:
+            return self.w * 1
+
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(Count()), buffer)
+    result = run_guest(buffer.getvalue(), PYTORCH_ENC, None)
+    assert result.calls[0].errno is NnErrno.SUCCESS, result.host_log
+    assert [c.errno for c in result.calls if c.name != "set_input"] == [NnErrno.SUCCESS] * 4
+    assert result.outputs[0].tolist() == list(range(16))
+
+
+def test_a_conversion_failure_is_a_backend_error_not_an_internal_one(secrets):
+    pytest.importorskip("openvino")
+    torch = pytest.importorskip("torch")
+
+    class Attribute(torch.nn.Module):  # OpenVINO's converter raises GeneralFailure on this
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.zeros(4)
+
+        def forward(self) -> torch.Tensor:
+            return self.w
+
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(Attribute()), buffer)
+    result = run_guest(buffer.getvalue(), PYTORCH_ENC, None)
+    assert result.calls[0].errno is NnErrno.RUNTIME_ERROR
+    assert result.host_log[0].startswith("wasi-nn load: OpenVINO cannot read the pytorch model: ")
+    assert "internal" not in result.host_log[0]
 
 
 def test_the_secret_is_really_there(secrets):

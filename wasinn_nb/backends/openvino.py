@@ -14,6 +14,8 @@ Models are read only from their bytes, never from files they name:
   frontend (ONNX bytes passed as ``openvino`` loaded, external data resolved against the
   working directory) and would take the weights from a file named ``.bin`` in the working
   directory in preference to the weights it was given (OpenVINO 2026.4).
+* TorchScript runs code when loaded (``__setstate__``): archives that call a file-opening
+  builtin are refused by :func:`~wasinn_nb.backends.model_safety.check_torchscript_records`.
 """
 
 from __future__ import annotations
@@ -31,8 +33,14 @@ import openvino as ov
 from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends.base import TensorInfo
-from wasinn_nb.backends.model_safety import check_onnx
-from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError, first_line
+from wasinn_nb.backends.model_safety import check_onnx, check_torchscript_records
+from wasinn_nb.errors import (
+    BackendError,
+    InvalidInputError,
+    UnsupportedError,
+    WasinnError,
+    first_line,
+)
 
 __all__ = ["OpenVinoBackend", "create", "sniff_encoding"]
 
@@ -212,7 +220,9 @@ class OpenVinoBackend:
                 path = Path(folder) / f"model{_SUFFIX[encoding]}"
                 path.write_bytes(builders[0])
                 return self.core.read_model(str(path))
-        except RuntimeError as error:
+        except WasinnError:
+            raise
+        except Exception as error:  # RuntimeError, or openvino's GeneralFailure & co.
             kind = encoding.name.lower()
             raise BackendError(f"OpenVINO cannot read the {kind} model: {_reason(error)}") from None
 
@@ -244,6 +254,10 @@ def _convert_torchscript(model: bytes) -> Any:
         raise UnsupportedError("pytorch models need torch: pip install torch") from None
     import io
 
+    reader = torch._C.PyTorchFileReader(io.BytesIO(model))  # the reader torch.jit.load uses
+    check_torchscript_records(
+        (name, bytes(reader.get_record(name))) for name in reader.get_all_records()
+    )
     module = torch.jit.load(io.BytesIO(model), map_location="cpu")
     return ov.convert_model(module)
 
