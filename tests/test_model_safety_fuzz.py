@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
+from pathlib import Path
 
 import pytest
 from _onnx_bytes import BOOL, identity_model, leak_model, tensor
@@ -12,8 +14,11 @@ from wasinn_nb.backends.model_safety import check_onnx
 from wasinn_nb.errors import WasinnError
 
 pytest.importorskip("hypothesis")
-from hypothesis import given, settings
+from hypothesis import configuration, given, settings
 from hypothesis import strategies as st
+
+# No example database, and hypothesis's other caches go to a temp folder, not the checkout.
+configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "wasinn-hypothesis")
 
 FUZZ = settings(max_examples=400, deadline=None, database=None)
 
