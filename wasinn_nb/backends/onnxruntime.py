@@ -1,4 +1,10 @@
-"""ONNX Runtime backend: ONNX models, with execution providers chosen explicitly by target."""
+"""ONNX Runtime backend: ONNX models, with execution providers chosen explicitly by target.
+
+Models are loaded only from their bytes: :func:`~wasinn_nb.backends.model_safety.check_onnx`
+refuses external data first (ONNX Runtime would read it from the host's working directory), and
+the session is told the bytes are ONNX (never the ORT flatbuffer format). ONNX Runtime's own log
+is set to errors only, so its warnings do not flood stderr.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import onnxruntime as ort
 
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends.base import TensorInfo
+from wasinn_nb.backends.model_safety import check_onnx
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
@@ -26,6 +33,7 @@ _TYPES = {
     "tensor(int64)": DType.I64,
 }
 _CPU = "CPUExecutionProvider"
+_ERRORS_ONLY = 3  # ONNX Runtime severities: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal
 
 
 def _info(arg: Any) -> TensorInfo:
@@ -126,8 +134,12 @@ class OnnxRuntimeBackend:
         if len(builders) != 1:
             raise InvalidInputError(f"onnx models take 1 builder, got {len(builders)}")
         providers = self.providers(target)
+        check_onnx(builders[0])
+        options = ort.SessionOptions()
+        options.log_severity_level = _ERRORS_ONLY
+        options.add_session_config_entry("session.load_model_format", "ONNX")
         try:
-            session = ort.InferenceSession(builders[0], providers=providers)
+            session = ort.InferenceSession(builders[0], options, providers=providers)
         except Exception as error:  # onnxruntime raises its own untyped exception classes
             raise BackendError(f"ONNX Runtime cannot load the model: {error}") from None
         return OnnxRuntimeGraph(session)

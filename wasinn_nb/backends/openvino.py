@@ -2,10 +2,25 @@
 
 f32 models are compiled with ``INFERENCE_PRECISION_HINT=f32`` so results match the reference
 (OpenVINO would otherwise pick bf16 on CPUs that have it).
+
+Models are read only from their bytes, never from files they name:
+
+* ONNX (and autodetected ONNX) goes through
+  :func:`~wasinn_nb.backends.model_safety.check_onnx` first, which refuses external data.
+* ONNX, TensorFlow Lite and TensorFlow bytes are written alone into a fresh temporary folder and
+  read from there (OpenVINO confines ONNX external data to the model's folder as well).
+* IR must be XML, and is read from ``model.xml`` and ``model.bin`` (the second builder, or
+  empty) in a fresh temporary folder. OpenVINO's read-from-memory call would try every
+  frontend (ONNX bytes passed as ``openvino`` loaded, external data resolved against the
+  working directory) and would take the weights from a file named ``.bin`` in the working
+  directory in preference to the weights it was given (OpenVINO 2026.4).
+* TorchScript runs code when loaded (``__setstate__``): archives that call a file-opening
+  builtin are refused by :func:`~wasinn_nb.backends.model_safety.check_torchscript_records`.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,8 +32,15 @@ import openvino as ov
 
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends.base import TensorInfo
+from wasinn_nb.backends.model_safety import check_onnx, check_torchscript_records
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
-from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError, first_line
+from wasinn_nb.errors import (
+    BackendError,
+    InvalidInputError,
+    UnsupportedError,
+    WasinnError,
+    first_line,
+)
 
 __all__ = ["OpenVinoBackend", "create", "sniff_encoding"]
 
@@ -42,8 +64,7 @@ def sniff_encoding(model: bytes) -> GraphEncoding:
         >>> sniff_encoding(b"<?xml version='1.0'?><net name='x'>").name
         'OPENVINO'
     """
-    head = model[:64].lstrip()
-    if head.startswith((b"<?xml", b"<net")):
+    if _is_xml(model):
         return GraphEncoding.OPENVINO
     if model[4:8] == b"TFL3":
         return GraphEncoding.TENSORFLOWLITE
@@ -54,6 +75,25 @@ def sniff_encoding(model: bytes) -> GraphEncoding:
     if model[:1] == b"\x0a":  # protobuf field 1 message: GraphDef.node
         return GraphEncoding.TENSORFLOW
     raise UnsupportedError("autodetect: the model bytes are not a format OpenVINO reads")
+
+
+def _is_xml(model: bytes) -> bool:
+    """Whether ``model`` starts like an IR xml document (what :func:`sniff_encoding` checks)."""
+    return model[:64].lstrip().startswith((b"<?xml", b"<net"))
+
+
+_LOCATION_LINE = re.compile(r"^(Exception from \S+:\d+:|Check '.*' failed at \S+:\d+:)$")
+
+
+def _reason(error: BaseException) -> str:
+    r"""The first line of an OpenVINO error that is not a source location.
+
+    Example:
+        >>> _reason(RuntimeError("Exception from src/core.cpp:84:\nIncorrect weights in bin file!"))
+        'Incorrect weights in bin file!'
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return next((line for line in lines if not _LOCATION_LINE.match(line)), first_line(error))
 
 
 def _dtype(element_type: Any) -> DType | None:
@@ -95,7 +135,7 @@ class OpenVinoContext:
         try:
             self._request.infer()
         except RuntimeError as error:
-            raise BackendError(f"OpenVINO inference failed: {first_line(error)}") from None
+            raise BackendError(f"OpenVINO inference failed: {_reason(error)}") from None
         self._computed = True
 
     def cancel(self) -> None:
@@ -160,7 +200,7 @@ class OpenVinoBackend:
         try:
             return OpenVinoGraph(self.core.compile_model(model, device, config))
         except RuntimeError as error:
-            raise BackendError(f"OpenVINO cannot compile the model: {first_line(error)}") from None
+            raise BackendError(f"OpenVINO cannot compile the model: {_reason(error)}") from None
 
     def _device(self, target: ExecutionTarget) -> str:
         device = _DEVICES[target]
@@ -181,27 +221,37 @@ class OpenVinoBackend:
                 )
             if encoding is GraphEncoding.PYTORCH:
                 return _convert_torchscript(builders[0])
+            if encoding is GraphEncoding.ONNX:
+                check_onnx(builders[0])
             with tempfile.TemporaryDirectory(prefix="wasinn-") as folder:
                 path = Path(folder) / f"model{_SUFFIX[encoding]}"
                 path.write_bytes(builders[0])
                 return self.core.read_model(str(path))
-        except RuntimeError as error:
+        except WasinnError:
+            raise
+        except Exception as error:  # RuntimeError, or openvino's GeneralFailure & co.
             kind = encoding.name.lower()
-            raise BackendError(
-                f"OpenVINO cannot read the {kind} model: {first_line(error)}"
-            ) from None
+            raise BackendError(f"OpenVINO cannot read the {kind} model: {_reason(error)}") from None
 
     def _read_ir(self, builders: Sequence[bytes]) -> Any:
         if len(builders) not in (1, 2):
             raise InvalidInputError(
                 f"OpenVINO IR takes 2 builders (xml, weights), got {len(builders)}"
             )
-        weights = (
-            np.frombuffer(builders[1], dtype=np.uint8)
-            if len(builders) == 2
-            else np.empty(0, np.uint8)
-        )
-        return self.core.read_model(model=builders[0], weights=ov.Tensor(weights.copy()))
+        if not _is_xml(builders[0]):
+            # From memory, OpenVINO tries every frontend: ONNX bytes would load, external data
+            # resolved against the working directory.
+            raise UnsupportedError(
+                "OpenVINO IR must be XML (starting <?xml or <net); other formats take their own "
+                "encoding"
+            )
+        # Read from files in a private folder: from memory, OpenVINO prefers a file named
+        # ".bin" in the working directory to the weights it is given.
+        with tempfile.TemporaryDirectory(prefix="wasinn-") as folder:
+            xml, weights = Path(folder) / "model.xml", Path(folder) / "model.bin"
+            xml.write_bytes(builders[0])
+            weights.write_bytes(builders[1] if len(builders) == 2 else b"")
+            return self.core.read_model(str(xml), str(weights), {"ENABLE_MMAP": False})
 
 
 def _convert_torchscript(model: bytes) -> Any:
@@ -211,6 +261,10 @@ def _convert_torchscript(model: bytes) -> Any:
         raise UnsupportedError("pytorch models need torch: pip install torch") from None
     import io
 
+    reader = torch._C.PyTorchFileReader(io.BytesIO(model))  # the reader torch.jit.load uses
+    check_torchscript_records(
+        (name, bytes(reader.get_record(name))) for name in reader.get_all_records()
+    )
     module = torch.jit.load(io.BytesIO(model), map_location="cpu")
     return ov.convert_model(module)
 
