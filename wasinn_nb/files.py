@@ -38,8 +38,8 @@ def read_file(
         wasinn_nb.errors.TensorFileError: cannot read module /dev/zero: not a regular file
     """
     fail = error or (lambda name, reason: TensorFileError(f"cannot read {what} {name}: {reason}"))
-    try:
-        with open(path, "rb") as handle:  # noqa: PTH123 - fstat needs the open file
+    try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
             info = os.fstat(handle.fileno())
             if stat.S_ISDIR(info.st_mode):
                 raise fail(str(path), "is a folder")

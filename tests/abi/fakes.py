@@ -14,6 +14,7 @@ host handed over exactly the bytes the guest pointed at.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -62,6 +63,7 @@ class FakeContext:
         self.inputs: dict[int, npt.NDArray[np.generic]] = {}
         self.results: list[npt.NDArray[np.generic]] | None = None
         self.computed = 0
+        self.cancelled = threading.Event()
 
     def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
         info = check_index(index, self.graph.inputs, "input")
@@ -75,11 +77,17 @@ class FakeContext:
             raise BackendError("fake engine: inference failed")
         if self.graph.fail == "crash":
             raise RuntimeError("fake engine: a bug")
+        if self.graph.fail == "block":  # an inference that only ends when cancelled
+            self.cancelled.wait(60)
+            raise BackendError("fake engine: inference cancelled")
         x = self.inputs[0]
         scaled = (x * x.dtype.type(2)).astype(x.dtype)
         argmax = np.array([int(np.argmax(x)) if x.size else -1], dtype=np.int64)
         self.results = [scaled, argmax]
         self.computed += 1
+
+    def cancel(self) -> None:
+        self.cancelled.set()
 
     def get_output(self, index: int) -> npt.NDArray[np.generic]:
         if self.results is None:

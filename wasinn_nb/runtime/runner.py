@@ -35,6 +35,7 @@ __all__ = ["ModuleSource", "Runner", "stop_all"]
 
 ModuleSource = str | os.PathLike[str] | bytes
 MAX_MODULE_BYTES = 1 << 30
+_POLL = 0.1  # seconds between checks of the deadline (and for a pending Ctrl-C) while waiting
 
 _active: weakref.WeakSet[StopSwitch] = weakref.WeakSet()
 
@@ -175,7 +176,7 @@ def _supervise(job: _Job, switch: StopSwitch) -> None:
     model cannot be cancelled) is left to finish on its own: it stops at its next epoch check.
     """
     try:
-        while not job.done.wait(switch.remaining()):
+        while not job.done.wait(min(switch.remaining() or _POLL, _POLL)):
             if switch.expired():
                 break
     except KeyboardInterrupt:
