@@ -11,6 +11,7 @@ import onnxruntime as ort
 
 from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.backends._common import check_index, check_input
+from wasinn_nb.backends._reason import onnxruntime_reason
 from wasinn_nb.backends.base import TensorInfo
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
@@ -55,7 +56,9 @@ class OnnxRuntimeContext:
         try:
             self._outputs = self._graph.session.run(None, self._feeds)
         except Exception as error:  # onnxruntime raises its own untyped exception classes
-            raise BackendError(f"ONNX Runtime inference failed: {error}") from None
+            raise BackendError(
+                f"ONNX Runtime inference failed: {onnxruntime_reason(error)}"
+            ) from None
 
     def get_output(self, index: int) -> npt.NDArray[np.generic]:
         """Output ``index`` of the last run."""
@@ -120,7 +123,9 @@ class OnnxRuntimeBackend:
         try:
             session = ort.InferenceSession(builders[0], providers=providers)
         except Exception as error:  # onnxruntime raises its own untyped exception classes
-            raise BackendError(f"ONNX Runtime cannot load the model: {error}") from None
+            raise BackendError(
+                f"ONNX Runtime cannot load the model: {onnxruntime_reason(error)}"
+            ) from None
         return OnnxRuntimeGraph(session)
 
 

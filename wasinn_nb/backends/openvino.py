@@ -6,6 +6,7 @@ f32 models are compiled with ``INFERENCE_PRECISION_HINT=f32`` so results match t
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,8 +18,9 @@ import openvino as ov
 
 from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.backends._common import check_index, check_input
+from wasinn_nb.backends._reason import openvino_reason, switch_hint
 from wasinn_nb.backends.base import TensorInfo
-from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError, first_line
+from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
 __all__ = ["OpenVinoBackend", "create", "sniff_encoding"]
 
@@ -28,6 +30,8 @@ _DEVICES = {
     ExecutionTarget.TPU: "NPU",
     ExecutionTarget.AUTO: "AUTO",
 }
+#: A quoted path of the temporary file a model is written to for ``read_model``.
+_TEMP_FILE = re.compile(r' ?"[^"]*wasinn-[^"/]*/model\.\w+"')
 _SUFFIX = {
     GraphEncoding.ONNX: ".onnx",
     GraphEncoding.TENSORFLOWLITE: ".tflite",
@@ -95,7 +99,7 @@ class OpenVinoContext:
         try:
             self._request.infer()
         except RuntimeError as error:
-            raise BackendError(f"OpenVINO inference failed: {first_line(error)}") from None
+            raise BackendError(f"OpenVINO inference failed: {openvino_reason(error)}") from None
         self._computed = True
 
     def get_output(self, index: int) -> npt.NDArray[np.generic]:
@@ -153,7 +157,10 @@ class OpenVinoBackend:
         try:
             return OpenVinoGraph(self.core.compile_model(model, device, config))
         except RuntimeError as error:
-            raise BackendError(f"OpenVINO cannot compile the model: {first_line(error)}") from None
+            raise BackendError(
+                f"OpenVINO cannot compile the model: {openvino_reason(error)}"
+                f"{switch_hint(encoding, self.name)}"
+            ) from None
 
     def _device(self, target: ExecutionTarget) -> str:
         device = _DEVICES[target]
@@ -180,8 +187,9 @@ class OpenVinoBackend:
                 return self.core.read_model(str(path))
         except RuntimeError as error:
             kind = encoding.name.lower()
+            reason = _TEMP_FILE.sub("", openvino_reason(error))  # the guest never saw that file
             raise BackendError(
-                f"OpenVINO cannot read the {kind} model: {first_line(error)}"
+                f"OpenVINO cannot read the {kind} model: {reason}{switch_hint(encoding, self.name)}"
             ) from None
 
     def _read_ir(self, builders: Sequence[bytes]) -> Any:
