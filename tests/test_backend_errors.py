@@ -125,12 +125,16 @@ CORRUPT = [
                  lambda: [_truncated(ONNX_FIXTURES / "identity_input_output.onnx", 50)],
                  "ONNX Runtime cannot load the model: Failed to load model because protobuf "
                  "parsing failed.", id="onnxruntime"),
+    pytest.param("litert", GraphEncoding.TENSORFLOWLITE,
+                 lambda: [_truncated(CORAL / "mobilenet_v2_1.0_224_quant.tflite")],
+                 "LiteRT cannot load the tensorflowlite model: The model is not a valid "
+                 "Flatbuffer buffer", id="litert"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("backend", "encoding", "builders", "start"), CORRUPT)
 def test_a_corrupt_model_fails_with_a_reason(backend, encoding, builders, start):
-    pytest.importorskip(backend)
+    pytest.importorskip({"litert": "ai_edge_litert"}.get(backend, backend))
     if not CORAL.is_dir() or not ROAD.is_dir():
         pytest.skip(f"fixture mirror not found at {FIXTURES} (set WASINN_MIRROR)")
     with pytest.raises(BackendError) as caught:

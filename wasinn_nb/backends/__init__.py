@@ -1,13 +1,15 @@
 """Inference backends and how the host picks one.
 
-Each encoding has a default backend (OpenVINO for IR, TFLite, TensorFlow, PyTorch and
-autodetect; ONNX Runtime for ONNX). ``backend="openvino"`` sends every model to OpenVINO instead.
-There is no silent fallback: a backend that is not installed is an error naming the extra.
+Each encoding has a default backend: OpenVINO for IR, TensorFlow, PyTorch and autodetect; ONNX
+Runtime for ONNX; LiteRT for TFLite when it is installed, OpenVINO otherwise.
+``backend="openvino"`` sends every model to OpenVINO instead. There is no silent fallback: a
+backend that is not installed, or that cannot read a model, is an error (the latter names the
+other backend that reads the encoding).
 
 Example:
     >>> from wasinn_nb.backends import backend_names
     >>> backend_names()
-    ('openvino', 'onnxruntime')
+    ('openvino', 'onnxruntime', 'litert')
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "available_backends",
     "backend_for",
     "backend_names",
+    "default_backend",
     "get_backend",
 ]
 
@@ -48,15 +51,17 @@ _BACKENDS = {
     "onnxruntime": BackendInfo(
         "onnxruntime", "wasinn_nb.backends.onnxruntime", "onnxruntime", "onnxruntime"
     ),
+    "litert": BackendInfo("litert", "wasinn_nb.backends.litert", "ai_edge_litert", "tflite"),
 }
 
-_DEFAULT_FOR = {
-    GraphEncoding.OPENVINO: "openvino",
-    GraphEncoding.ONNX: "onnxruntime",
-    GraphEncoding.TENSORFLOW: "openvino",
-    GraphEncoding.PYTORCH: "openvino",
-    GraphEncoding.TENSORFLOWLITE: "openvino",
-    GraphEncoding.AUTODETECT: "openvino",
+#: Each encoding's backends, most preferred first: the first one installed is the default.
+_DEFAULT_FOR: dict[GraphEncoding, tuple[str, ...]] = {
+    GraphEncoding.OPENVINO: ("openvino",),
+    GraphEncoding.ONNX: ("onnxruntime",),
+    GraphEncoding.TENSORFLOW: ("openvino",),
+    GraphEncoding.PYTORCH: ("openvino",),
+    GraphEncoding.TENSORFLOWLITE: ("litert", "openvino"),
+    GraphEncoding.AUTODETECT: ("openvino",),
 }
 
 _loaded: dict[str, Backend] = {}
@@ -70,6 +75,16 @@ def backend_names() -> tuple[str, ...]:
 def available_backends() -> tuple[str, ...]:
     """The backends whose engine is installed (without importing them)."""
     return tuple(n for n, i in _BACKENDS.items() if importlib.util.find_spec(i.package) is not None)
+
+
+def default_backend(encoding: GraphEncoding) -> str | None:
+    """The backend that loads ``encoding`` when none is chosen: the first preferred one installed.
+
+    When none of them is installed, the most preferred (so the error names its extra).
+    """
+    preferred = _DEFAULT_FOR.get(encoding, ())
+    installed = available_backends()
+    return next((name for name in preferred if name in installed), next(iter(preferred), None))
 
 
 def get_backend(name: str) -> Backend:
@@ -98,7 +113,7 @@ def backend_for(encoding: GraphEncoding, chosen: str | None = None) -> Backend:
         UnsupportedError: If no backend (or not the chosen one) reads this encoding.
         BackendUnavailableError: If the backend is not installed.
     """
-    name = chosen or _DEFAULT_FOR.get(encoding)
+    name = chosen or default_backend(encoding)
     if name is None:
         raise UnsupportedError(f"no backend reads {encoding.name.lower()} models")
     backend = get_backend(name)
