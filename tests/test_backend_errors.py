@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import pytest
 from _paths import FIXTURES, GUESTS, ONNX_FIXTURES, ROAD
@@ -108,6 +110,14 @@ def test_litert_reason_drops_the_kernel_location():
     )
 
 
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 def _truncated(path, size=1000):
     return path.read_bytes()[:size]
 
@@ -125,6 +135,11 @@ CORRUPT = [
                  lambda: [_truncated(ONNX_FIXTURES / "identity_input_output.onnx", 50)],
                  "ONNX Runtime cannot load the model: Failed to load model because protobuf "
                  "parsing failed.", id="onnxruntime"),
+    pytest.param("pytorch", GraphEncoding.PYTORCH, lambda: [_zip({"archive/data.pkl": b"?"})],
+                 'PyTorch cannot load the TorchScript model: Expected hasRecord("version") to be '
+                 "true, but got false.", id="pytorch"),
+    pytest.param("pytorch", GraphEncoding.PYTORCH, lambda: [b"PK\x03\x04 not a zip"],
+                 "PyTorch cannot load the model: not a TorchScript archive", id="pytorch-zip"),
     pytest.param("litert", GraphEncoding.TENSORFLOWLITE,
                  lambda: [_truncated(CORAL / "mobilenet_v2_1.0_224_quant.tflite")],
                  "LiteRT cannot load the tensorflowlite model: The model is not a valid "
@@ -134,7 +149,7 @@ CORRUPT = [
 
 @pytest.mark.parametrize(("backend", "encoding", "builders", "start"), CORRUPT)
 def test_a_corrupt_model_fails_with_a_reason(backend, encoding, builders, start):
-    pytest.importorskip({"litert": "ai_edge_litert"}.get(backend, backend))
+    pytest.importorskip({"litert": "ai_edge_litert", "pytorch": "torch"}.get(backend, backend))
     if not CORAL.is_dir() or not ROAD.is_dir():
         pytest.skip(f"fixture mirror not found at {FIXTURES} (set WASINN_MIRROR)")
     with pytest.raises(BackendError) as caught:

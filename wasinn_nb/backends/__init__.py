@@ -1,7 +1,8 @@
 """Inference backends and how the host picks one.
 
-Each encoding has a default backend: OpenVINO for IR, TensorFlow, PyTorch and autodetect; ONNX
-Runtime for ONNX; LiteRT for TFLite when it is installed, OpenVINO otherwise.
+Each encoding has a default backend: OpenVINO for IR, TensorFlow and autodetect; ONNX Runtime
+for ONNX; LiteRT for TFLite and torch for PyTorch (TorchScript) when they are installed, OpenVINO
+otherwise.
 ``backend="openvino"`` sends every model to OpenVINO instead. There is no silent fallback: a
 backend that is not installed, or that cannot read a model, is an error (the latter names the
 other backend that reads the encoding).
@@ -9,7 +10,7 @@ other backend that reads the encoding).
 Example:
     >>> from wasinn_nb.backends import backend_names
     >>> backend_names()
-    ('openvino', 'onnxruntime', 'litert')
+    ('openvino', 'onnxruntime', 'litert', 'pytorch')
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ _BACKENDS = {
         "onnxruntime", "wasinn_nb.backends.onnxruntime", "onnxruntime", "onnxruntime"
     ),
     "litert": BackendInfo("litert", "wasinn_nb.backends.litert", "ai_edge_litert", "tflite"),
+    "pytorch": BackendInfo("pytorch", "wasinn_nb.backends.pytorch", "torch", "pytorch"),
 }
 
 #: Each encoding's backends, most preferred first: the first one installed is the default.
@@ -59,7 +61,7 @@ _DEFAULT_FOR: dict[GraphEncoding, tuple[str, ...]] = {
     GraphEncoding.OPENVINO: ("openvino",),
     GraphEncoding.ONNX: ("onnxruntime",),
     GraphEncoding.TENSORFLOW: ("openvino",),
-    GraphEncoding.PYTORCH: ("openvino",),
+    GraphEncoding.PYTORCH: ("pytorch", "openvino"),
     GraphEncoding.TENSORFLOWLITE: ("litert", "openvino"),
     GraphEncoding.AUTODETECT: ("openvino",),
 }

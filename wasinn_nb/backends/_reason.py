@@ -36,6 +36,7 @@ _CHECK = re.compile(rf"^Check '(?P<check>.*)' failed at {_SOURCE}\s*(?P<rest>.*)
 _ORT_PREFIX = re.compile(r"^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*(?P<code>[A-Z_]+)\s*:\s*")
 _LITERT_LOCATION = re.compile(rf"^{_SOURCE}\s+")
 _LITERT_NODE = re.compile(r"(?<=\S)\s*(Node number \d+ \(.*\) failed to \w+\.?)$")
+_TORCH_BOILERPLATE = re.compile(r"\s*\(Could this error message be improved\?.*$")
 _TORCH_ERROR = re.compile(r"^(?:[A-Za-z_.]*(?:Error|Exception)):\s*(?P<message>.+)$")
 
 #: The other backend to name when one cannot read a model of this encoding.
@@ -115,9 +116,8 @@ def torch_reason(error: BaseException) -> str:
             return match["message"]
     if not lines:
         return type(error).__name__
-    head = lines[0]
-    sentence = re.split(r"(?<=\.)\s+(?=[A-Z])", head, maxsplit=1)[0]
-    return sentence
+    head = _TORCH_BOILERPLATE.sub("", lines[0])
+    return re.split(r"(?<=\.)\s+(?=[A-Z])", head, maxsplit=1)[0]
 
 
 def litert_reason(error: BaseException) -> str:

@@ -2,12 +2,19 @@
 
 f32 models are compiled with ``INFERENCE_PRECISION_HINT=f32`` so results match the reference
 (OpenVINO would otherwise pick bf16 on CPUs that have it).
+
+TorchScript declares no input shapes, and ``ov.convert_model`` without an example input makes
+inputs of dynamic rank, which the CPU plugin refuses to compile. So a PyTorch model is converted
+when a context first computes, with the shapes and dtypes of the inputs it was given as the
+example and as static input shapes, and compiled once per such combination (cached on the
+graph). The archive goes through the same file-operator checks as the pytorch backend's.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +26,7 @@ import openvino as ov
 from wasinn_nb._types import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends._reason import openvino_reason, switch_hint
+from wasinn_nb.backends._torchscript import forward_inputs, import_torch, load_torchscript
 from wasinn_nb.backends.base import TensorInfo
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
@@ -147,12 +155,19 @@ class OpenVinoBackend:
 
     def load(
         self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
-    ) -> OpenVinoGraph:
-        """Read and compile a model for ``target``."""
+    ) -> OpenVinoGraph | OpenVinoTorchGraph:
+        """Read and compile a model for ``target`` (a PyTorch model: on first compute)."""
         device = self._device(target)
         if encoding is GraphEncoding.AUTODETECT:
             encoding = sniff_encoding(builders[0] if builders else b"")
-        model = self._read(builders, encoding)
+        if encoding is GraphEncoding.PYTORCH:
+            if len(builders) != 1:
+                raise InvalidInputError(f"pytorch models take 1 builder, got {len(builders)}")
+            return OpenVinoTorchGraph(self, load_torchscript(bytes(builders[0])), device)
+        return self.compile(self._read(builders, encoding), device, encoding)
+
+    def compile(self, model: Any, device: str, encoding: GraphEncoding) -> OpenVinoGraph:
+        """Compile a read or converted ``model`` for ``device``."""
         config = {"INFERENCE_PRECISION_HINT": "f32"} if device in ("CPU", "GPU") else {}
         try:
             return OpenVinoGraph(self.core.compile_model(model, device, config))
@@ -179,8 +194,6 @@ class OpenVinoBackend:
                 raise InvalidInputError(
                     f"{encoding.name.lower()} models take 1 builder, got {len(builders)}"
                 )
-            if encoding is GraphEncoding.PYTORCH:
-                return _convert_torchscript(builders[0])
             with tempfile.TemporaryDirectory(prefix="wasinn-") as folder:
                 path = Path(folder) / f"model{_SUFFIX[encoding]}"
                 path.write_bytes(builders[0])
@@ -205,15 +218,87 @@ class OpenVinoBackend:
         return self.core.read_model(model=builders[0], weights=ov.Tensor(weights.copy()))
 
 
-def _convert_torchscript(model: bytes) -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise UnsupportedError("pytorch models need torch: pip install torch") from None
-    import io
+class OpenVinoTorchContext:
+    """Inputs kept until compute, then run on the graph compiled for their shapes."""
 
-    module = torch.jit.load(io.BytesIO(model), map_location="cpu")
-    return ov.convert_model(module)
+    def __init__(self, graph: OpenVinoTorchGraph) -> None:
+        self._graph = graph
+        self._arrays: dict[int, npt.NDArray[np.generic]] = {}
+        self._context: OpenVinoContext | None = None
+
+    def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
+        """Bind input ``index`` (any shape; the dtype must be one OpenVINO has)."""
+        info = check_index(index, self._graph.inputs, "input")
+        if _dtype_of(tensor.dtype) is None:
+            raise InvalidInputError(f"input {index} ({info.name!r}): OpenVINO has no "
+                                    f"{tensor.dtype.name} type")  # fmt: skip
+        self._arrays[index] = np.array(tensor, order="C", copy=True)
+        self._context = None
+
+    def compute(self) -> None:
+        """Convert and compile for these input shapes (once per graph), then infer."""
+        missing = [i.name for n, i in enumerate(self._graph.inputs) if n not in self._arrays]
+        if missing:
+            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
+        arrays = [self._arrays[n] for n in range(len(self._graph.inputs))]
+        context = self._graph.compiled_for(arrays).init_context()
+        for index, array in enumerate(arrays):
+            context.set_input(index, array)
+        context.compute()
+        self._context = context
+
+    def get_output(self, index: int) -> npt.NDArray[np.generic]:
+        """Output ``index`` of the last compute."""
+        if self._context is None:
+            raise InvalidInputError("get_output before compute")
+        return self._context.get_output(index)
+
+
+def _dtype_of(dtype: np.dtype[Any]) -> Any:
+    try:
+        return ov.Type(dtype)
+    except (RuntimeError, TypeError, KeyError):
+        return None
+
+
+class OpenVinoTorchGraph:
+    """A TorchScript module that OpenVINO converts and compiles once per input signature."""
+
+    outputs: tuple[TensorInfo, ...] = ()  # known once converted
+
+    def __init__(self, backend: OpenVinoBackend, module: Any, device: str) -> None:
+        self.inputs = forward_inputs(module)
+        self._backend = backend
+        self._module = module
+        self._device = device
+        self._compiled: dict[tuple[tuple[tuple[int, ...], str], ...], OpenVinoGraph] = {}
+        self._lock = threading.Lock()
+
+    def compiled_for(self, arrays: Sequence[npt.NDArray[np.generic]]) -> OpenVinoGraph:
+        """The model compiled for inputs shaped and typed like ``arrays``."""
+        key = tuple((tuple(a.shape), a.dtype.str) for a in arrays)
+        with self._lock:
+            if key not in self._compiled:
+                self._compiled[key] = self._convert(arrays)
+            return self._compiled[key]
+
+    def _convert(self, arrays: Sequence[npt.NDArray[np.generic]]) -> OpenVinoGraph:
+        torch = import_torch()
+        examples = tuple(torch.from_numpy(a.copy()) for a in arrays)
+        shapes = [(ov.PartialShape(list(a.shape)), ov.Type(a.dtype)) for a in arrays]
+        try:
+            model = ov.convert_model(self._module, example_input=examples, input=shapes)
+        except Exception as error:  # the PyTorch frontend raises several exception types
+            signature = ", ".join(f"{'x'.join(map(str, a.shape))} {a.dtype.name}" for a in arrays)
+            raise BackendError(
+                f"OpenVINO cannot convert the pytorch model for inputs {signature}: "
+                f"{openvino_reason(error)}{switch_hint(GraphEncoding.PYTORCH, 'openvino')}"
+            ) from None
+        return self._backend.compile(model, self._device, GraphEncoding.PYTORCH)
+
+    def init_context(self) -> OpenVinoTorchContext:
+        """A context that compiles (or reuses) the model for the shapes it is given."""
+        return OpenVinoTorchContext(self)
 
 
 def create() -> OpenVinoBackend:
