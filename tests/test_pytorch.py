@@ -112,6 +112,21 @@ def test_named_guest_with_a_pytorch_preload_says_banana(efficientnet):
     assert load_tensor(out).argmax() == 954
 
 
+@pytest.mark.parametrize("named", [False, True])
+def test_wasmedge_shaped_guest_says_banana(efficientnet, named):
+    """guests/pytorch-image: WasmEdge's pytorch-mobilenet-image calls, numbering >= 0.6."""
+    model = ["--name", "demo"] if named else ["model.pt"]
+    preload = ["demo:PyTorch:CPU:" + str(efficientnet / "model.pt")] if named else []
+    result = run(GUESTS / "pytorch-image.wasm", [*model, "input.jpg", "labels.txt"],
+                 dirs=[f"{efficientnet}::."], preload=preload)  # fmt: skip
+    _check_banana(result, efficientnet)
+    assert [c.name for c in result.calls] == ["load_by_name" if named else "load", *CALLS[1:]]
+    lines = result.stdout.splitlines()
+    assert lines[-6] == "Executed graph inference"
+    assert lines[-5].startswith("   1.) [954](") and lines[-5].endswith(")banana")
+    assert result.inputs[0].shape == (1, 3, 224, 224) and result.inputs[0].dtype == np.float32
+
+
 # ---- the backend -------------------------------------------------------------------------------
 
 
