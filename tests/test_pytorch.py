@@ -232,6 +232,12 @@ def test_openvino_converts_once_per_input_shape(monkeypatch):
         assert context.get_output(0).shape == shape
         assert context.get_output(1).tolist() == [float(np.prod(shape))]
     assert conversions == [[(1, 3)], [(2, 4)]]
+    context = graph.init_context()  # one context, shapes back and forth: no new conversion
+    for shape in [(2, 4), (1, 3), (2, 4)]:
+        context.set_input(0, np.full(shape, 3, np.float32))
+        context.compute()
+        assert context.get_output(0).tolist() == np.full(shape, 6.0).tolist()
+    assert len(conversions) == 2
 
 
 # ---- hostile TorchScript: no host file reaches a guest --------------------------------------

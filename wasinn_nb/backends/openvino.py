@@ -224,7 +224,8 @@ class OpenVinoTorchContext:
     def __init__(self, graph: OpenVinoTorchGraph) -> None:
         self._graph = graph
         self._arrays: dict[int, npt.NDArray[np.generic]] = {}
-        self._context: OpenVinoContext | None = None
+        self._requests: dict[int, OpenVinoContext] = {}  # by id of the compiled graph
+        self._last: OpenVinoContext | None = None
 
     def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
         """Bind input ``index`` (any shape; the dtype must be one OpenVINO has)."""
@@ -233,7 +234,7 @@ class OpenVinoTorchContext:
             raise InvalidInputError(f"input {index} ({info.name!r}): OpenVINO has no "
                                     f"{tensor.dtype.name} type")  # fmt: skip
         self._arrays[index] = np.array(tensor, order="C", copy=True)
-        self._context = None
+        self._last = None
 
     def compute(self) -> None:
         """Convert and compile for these input shapes (once per graph), then infer."""
@@ -241,17 +242,20 @@ class OpenVinoTorchContext:
         if missing:
             raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
         arrays = [self._arrays[n] for n in range(len(self._graph.inputs))]
-        context = self._graph.compiled_for(arrays).init_context()
+        compiled = self._graph.compiled_for(arrays)
+        request = self._requests.get(id(compiled))
+        if request is None:  # one infer request per compiled shape, reused by later computes
+            request = self._requests[id(compiled)] = compiled.init_context()
         for index, array in enumerate(arrays):
-            context.set_input(index, array)
-        context.compute()
-        self._context = context
+            request.set_input(index, array)
+        request.compute()
+        self._last = request
 
     def get_output(self, index: int) -> npt.NDArray[np.generic]:
         """Output ``index`` of the last compute."""
-        if self._context is None:
+        if self._last is None:
             raise InvalidInputError("get_output before compute")
-        return self._context.get_output(index)
+        return self._last.get_output(index)
 
 
 def _dtype_of(dtype: np.dtype[Any]) -> Any:
