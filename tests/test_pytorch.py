@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import shutil
@@ -68,9 +69,14 @@ def efficientnet(tmp_path_factory):
     return folder
 
 
+@functools.cache
+def _reference(path: str):
+    return torch.jit.load(path, map_location="cpu").eval()
+
+
 def _direct(folder, tensor: np.ndarray) -> np.ndarray:
     """Logits from calling torch on ``tensor`` directly."""
-    module = torch.jit.load(str(folder / "model.pt"), map_location="cpu").eval()
+    module = _reference(str(folder / "model.pt"))
     with torch.inference_mode():
         return module(torch.from_numpy(tensor.copy())).numpy()
 
