@@ -11,7 +11,7 @@
 #                               librust-png-dev librust-jpeg-decoder-dev
 set -euo pipefail
 
-GUESTS=(road-seg classify named)
+GUESTS=(road-seg classify named pytorch-image)
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 
 check=0

@@ -35,7 +35,7 @@ from _onnx_bytes import (
 )
 from _paths import FIXTURES
 
-from wasinn_nb.backends.model_safety import MAX_DEPTH, check_onnx, check_torchscript_records
+from wasinn_nb.backends.model_safety import MAX_DEPTH, check_onnx
 from wasinn_nb.errors import InvalidInputError, UnsupportedError, WasinnError
 
 SECRET_FILE = "credentials.txt"
@@ -333,33 +333,3 @@ def test_models_built_by_the_onnx_package_pass_and_load():
             check_onnx(m.SerializeToString())
         t.data_location = TensorProto.DEFAULT
     check_onnx(m.SerializeToString())
-
-
-# ---- TorchScript records ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "code",
-    [
-        b"  self.w = torch.from_file(state[2], False, 16, dtype=0)\n",
-        b"  _0 = ops.aten.save(x, 'f')\n",
-        b"  t = ops.debugprims.load_tensor('n', [1], [1], dtype=6, device='cpu')\n",
-        b"  torch .from_file(p)\n",
-    ],
-)
-def test_torchscript_code_naming_file_builtins_is_refused(code):
-    records = [("data.pkl", b"\x80\x02."), ("code/__torch__.py", b"class M(Module):\n" + code)]
-    with pytest.raises(UnsupportedError, match="opens host files"):
-        check_torchscript_records(records)
-
-
-def test_torchscript_storages_and_debug_tables_are_not_scanned():
-    check_torchscript_records(
-        [
-            ("code/__torch__.py", b"def forward(self, x):\n  return torch.relu(x)\n"),
-            ("data/0", b"...from_file..."),
-            ("constants/3", b" save "),
-            ("code/__torch__.py.debug_pkl", b"# save the input"),
-            ("data.pkl", b"saved_state"),  # not the word "save"
-        ]
-    )

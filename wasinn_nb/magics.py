@@ -61,7 +61,7 @@ class WasinnMagics(Magics):
         None,
         allow_none=True,
         config=True,
-        help="Backend for every model (openvino, onnxruntime); None: per encoding.",
+        help="Backend for every model (see %wasinn backends); None: per encoding.",
     )
     target = Unicode("cpu", config=True, help="Default target of %wasinn preload.")
     timeout = Float(None, allow_none=True, config=True, help="Seconds before a guest is stopped.")

@@ -1,13 +1,16 @@
 """Inference backends, and the registry: the one place a backend is chosen for a model.
 
-Each encoding has a default backend (OpenVINO for IR, TFLite, TensorFlow, PyTorch and
-autodetect; ONNX Runtime for ONNX). ``backend="openvino"`` sends every model to OpenVINO instead.
-There is no silent fallback: a backend that is not installed is an error naming the extra.
+Each encoding has a default backend: OpenVINO for IR, TensorFlow and autodetect; ONNX Runtime
+for ONNX; LiteRT for TFLite and torch for PyTorch (TorchScript) when they are installed, OpenVINO
+otherwise.
+``backend="openvino"`` sends every model to OpenVINO instead. There is no silent fallback: a
+backend that is not installed, or that cannot read a model, is an error (the latter names the
+other backend that reads the encoding).
 
 Example:
     >>> from wasinn_nb.backends import backend_names
     >>> backend_names()
-    ('openvino', 'onnxruntime')
+    ('openvino', 'onnxruntime', 'litert', 'pytorch')
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "available_backends",
     "backend_info",
     "backend_names",
+    "default_backend",
     "default_backends",
     "get_backend",
 ]
@@ -50,15 +54,18 @@ _BACKENDS = {
     "onnxruntime": BackendInfo(
         "onnxruntime", "wasinn_nb.backends.onnxruntime", "onnxruntime", "onnxruntime"
     ),
+    "litert": BackendInfo("litert", "wasinn_nb.backends.litert", "ai_edge_litert", "tflite"),
+    "pytorch": BackendInfo("pytorch", "wasinn_nb.backends.pytorch", "torch", "pytorch"),
 }
 
-_DEFAULT_FOR = {
-    GraphEncoding.OPENVINO: "openvino",
-    GraphEncoding.ONNX: "onnxruntime",
-    GraphEncoding.TENSORFLOW: "openvino",
-    GraphEncoding.PYTORCH: "openvino",
-    GraphEncoding.TENSORFLOWLITE: "openvino",
-    GraphEncoding.AUTODETECT: "openvino",
+#: Each encoding's backends, most preferred first: the first one installed is the default.
+_DEFAULT_FOR: dict[GraphEncoding, tuple[str, ...]] = {
+    GraphEncoding.OPENVINO: ("openvino",),
+    GraphEncoding.ONNX: ("onnxruntime",),
+    GraphEncoding.TENSORFLOW: ("openvino",),
+    GraphEncoding.PYTORCH: ("pytorch", "openvino"),
+    GraphEncoding.TENSORFLOWLITE: ("litert", "openvino"),
+    GraphEncoding.AUTODETECT: ("openvino",),
 }
 
 _loaded: dict[str, Backend] = {}
@@ -75,13 +82,23 @@ def backend_info() -> tuple[BackendInfo, ...]:
 
 
 def default_backends() -> dict[GraphEncoding, str]:
-    """The backend each encoding goes to when none is requested."""
-    return dict(_DEFAULT_FOR)
+    """The backend each encoding goes to when none is requested, on this machine."""
+    return {encoding: name for encoding in _DEFAULT_FOR if (name := default_backend(encoding))}
 
 
 def available_backends() -> tuple[str, ...]:
     """The backends whose engine is installed (without importing them)."""
     return tuple(n for n, i in _BACKENDS.items() if importlib.util.find_spec(i.package) is not None)
+
+
+def default_backend(encoding: GraphEncoding) -> str | None:
+    """The backend that loads ``encoding`` when none is chosen: the first preferred one installed.
+
+    When none of them is installed, the most preferred (so the error names its extra).
+    """
+    preferred = _DEFAULT_FOR.get(encoding, ())
+    installed = available_backends()
+    return next((name for name in preferred if name in installed), next(iter(preferred), None))
 
 
 def get_backend(name: str) -> Backend:
@@ -111,10 +128,10 @@ class BackendChoice:
     guest's first ``load``.
 
     Example:
-        >>> BackendChoice("tensorrt")
+        >>> BackendChoice("tensorrt")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        wasinn_nb.errors.SpecError: unknown backend 'tensorrt' (choose from: openvino, onnxruntime)
+        wasinn_nb.errors.SpecError: unknown backend 'tensorrt' (choose from: openvino, ...)
     """
 
     requested: str | None = None
@@ -133,8 +150,8 @@ class BackendChoice:
         """
         if self._backend is not None:
             backend = self._backend
-        elif encoding in _DEFAULT_FOR:
-            backend = get_backend(_DEFAULT_FOR[encoding])
+        elif (name := default_backend(encoding)) is not None:
+            backend = get_backend(name)
         else:
             raise UnsupportedError(f"no backend reads {encoding.name.lower()} models")
         if encoding not in backend.encodings:

@@ -17,16 +17,42 @@ import numpy.typing as npt
 
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 
-__all__ = ["Backend", "Cancellable", "Context", "Graph", "TensorInfo"]
+__all__ = ["Backend", "Cancellable", "Context", "Graph", "Quantization", "TensorInfo"]
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Per-tensor affine quantization: ``real = (stored - zero_point) * scale``.
+
+    Example:
+        >>> Quantization(scale=0.5, zero_point=128).dequantize(np.array([128, 130], np.uint8))
+        array([0., 1.], dtype=float32)
+    """
+
+    scale: float
+    zero_point: int
+
+    def dequantize(self, stored: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
+        """The real values of ``stored`` (integers as the model holds them), as f32."""
+        real: npt.NDArray[np.float32] = stored.astype(np.float32) - np.float32(self.zero_point)
+        real *= np.float32(self.scale)
+        return real
 
 
 @dataclass(frozen=True)
 class TensorInfo:
-    """What a model declares about one input or output."""
+    """What a model declares about one input or output.
+
+    ``dtype`` is None when the element type has no wasi-nn tensor type (e.g. i16) or is not
+    known before inference; ``shape`` is ``()`` when the rank is not known, with ``None`` for
+    each dimension that is not fixed. ``quantization`` is set for quantized tensors of models
+    that declare it (TFLite), so a caller can turn their integers into real values.
+    """
 
     name: str
     dtype: DType | None
     shape: tuple[int | None, ...]
+    quantization: Quantization | None = None
 
 
 class Context(Protocol):

@@ -8,14 +8,13 @@ unless the user passed it, so wasinn-nb loads models only from the bytes it is g
 
 * :func:`check_onnx` walks ONNX protobuf bytes along the schema (every graph, subgraph,
   function, attribute and sparse tensor) and refuses any tensor that uses external data.
-* :func:`check_torchscript_records` refuses a TorchScript archive whose code calls a builtin
-  that opens a file by name (``torch.from_file``, ``aten::save``, ``debugprims::load_tensor``):
-  loading TorchScript runs its ``__setstate__`` code on the host.
+
+TorchScript, which runs code when it loads, is checked by :mod:`wasinn_nb.backends._torchscript`.
 
 :func:`check_onnx` takes time linear in the input and memory bounded by the nesting depth (it
-never copies the model). Both raise only :class:`~wasinn_nb.errors.UnsupportedError` (the
+never copies the model). It raises only :class:`~wasinn_nb.errors.UnsupportedError` (the
 model uses a feature we refuse) or :class:`~wasinn_nb.errors.InvalidInputError` (the bytes are
-not a well-formed model), each with a one-line reason. They import neither onnx nor torch.
+not a well-formed model), each with a one-line reason. It does not import onnx.
 
 Example:
     >>> check_onnx(bytes.fromhex("0808"))            # ModelProto{ir_version: 8}
@@ -27,13 +26,12 @@ Example:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterator
 from enum import IntEnum
 
 from wasinn_nb.errors import InvalidInputError, UnsupportedError
 
-__all__ = ["MAX_DEPTH", "check_onnx", "check_torchscript_records"]
+__all__ = ["MAX_DEPTH", "check_onnx"]
 
 #: Deepest message nesting accepted (protobuf's own parsers default to 100 as well).
 MAX_DEPTH = 100
@@ -238,33 +236,3 @@ def check_onnx(model: bytes | bytearray | memoryview) -> None:
                 stack.append((_fields(data, start, end, grandchildren), grandchildren, child))
     except _MalformedError as error:
         raise InvalidInputError(f"the ONNX model is not valid protobuf: {error}") from None
-
-
-# Builtins a TorchScript program can call that open a file by name. (Found by listing every
-# registered operator schema with a string argument: torch._C._jit_get_all_schemas().)
-_FILE_BUILTINS = re.compile(rb"\b(from_file|save|load_tensor)\b")
-# Tensor storages (raw numbers) and debug source ranges (never compiled) are not scanned.
-_NOT_CODE = re.compile(r"^(?:.*/)?(?:data|constants|\.data)/\d+$|\.debug_pkl$")
-
-
-def check_torchscript_records(records: Iterable[tuple[str, bytes]]) -> None:
-    """Raise if a TorchScript archive's code or pickles name a file-opening builtin.
-
-    ``records`` are (name, contents) pairs as torch's own archive reader returns them (so the
-    check sees exactly what ``torch.jit.load`` will compile). Tensor storages and debug tables
-    are not scanned.
-
-    Raises:
-        UnsupportedError: Some record mentions ``from_file``, ``save`` or ``load_tensor`` as a
-            word (a model that merely has a method called ``save`` is refused too).
-    """
-    for name, contents in records:
-        if _NOT_CODE.search(name):
-            continue
-        found = _FILE_BUILTINS.search(contents)
-        if found:
-            builtin = found.group(1).decode()
-            raise UnsupportedError(
-                f"the TorchScript model calls {builtin!r} (in {name}), which opens host files; "
-                f"{_LOADED_ONLY}"
-            )

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from wasinn_nb.backends._common import check_index, check_input
+from wasinn_nb.backends._reason import onnxruntime_reason
 from wasinn_nb.backends.base import TensorInfo
 from wasinn_nb.backends.model_safety import check_onnx
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
@@ -66,7 +67,9 @@ class OnnxRuntimeContext:
         except Exception as error:  # onnxruntime raises its own untyped exception classes
             if self._options.terminate:
                 raise BackendError("ONNX Runtime inference was cancelled") from None
-            raise BackendError(f"ONNX Runtime inference failed: {error}") from None
+            raise BackendError(
+                f"ONNX Runtime inference failed: {onnxruntime_reason(error)}"
+            ) from None
         finally:
             self._options.terminate = False  # reset after, so an early cancel is not lost
 
@@ -141,7 +144,9 @@ class OnnxRuntimeBackend:
         try:
             session = ort.InferenceSession(builders[0], options, providers=providers)
         except Exception as error:  # onnxruntime raises its own untyped exception classes
-            raise BackendError(f"ONNX Runtime cannot load the model: {error}") from None
+            raise BackendError(
+                f"ONNX Runtime cannot load the model: {onnxruntime_reason(error)}"
+            ) from None
         return OnnxRuntimeGraph(session)
 
 

@@ -15,13 +15,20 @@ Models are read only from their bytes, never from files they name:
   working directory) and would take the weights from a file named ``.bin`` in the working
   directory in preference to the weights it was given (OpenVINO 2026.4).
 * TorchScript runs code when loaded (``__setstate__``): archives that call a file-opening
-  builtin are refused by :func:`~wasinn_nb.backends.model_safety.check_torchscript_records`.
+  operator are refused before and after loading (:mod:`wasinn_nb.backends._torchscript`).
+
+TorchScript declares no input shapes, and ``ov.convert_model`` without an example input makes
+inputs of dynamic rank, which the CPU plugin refuses to compile. So a PyTorch model is converted
+when a context first computes, with the shapes and dtypes of the inputs it was given as the
+example and as static input shapes, and compiled once per such combination (cached on the
+graph). The archive goes through the same file-operator checks as the pytorch backend's.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,15 +38,16 @@ import numpy.typing as npt
 import openvino as ov
 
 from wasinn_nb.backends._common import check_index, check_input
+from wasinn_nb.backends._reason import openvino_reason, switch_hint
+from wasinn_nb.backends._torchscript import forward_inputs, import_torch, load_torchscript
 from wasinn_nb.backends.base import TensorInfo
-from wasinn_nb.backends.model_safety import check_onnx, check_torchscript_records
+from wasinn_nb.backends.model_safety import check_onnx
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import (
     BackendError,
     InvalidInputError,
     UnsupportedError,
     WasinnError,
-    first_line,
 )
 
 __all__ = ["OpenVinoBackend", "create", "sniff_encoding"]
@@ -50,6 +58,8 @@ _DEVICES = {
     ExecutionTarget.TPU: "NPU",
     ExecutionTarget.AUTO: "AUTO",
 }
+#: A quoted path of the temporary file a model is written to for ``read_model``.
+_TEMP_FILE = re.compile(r' ?"[^"]*wasinn-[^"/]*/model\.\w+"')
 _SUFFIX = {
     GraphEncoding.ONNX: ".onnx",
     GraphEncoding.TENSORFLOWLITE: ".tflite",
@@ -80,20 +90,6 @@ def sniff_encoding(model: bytes) -> GraphEncoding:
 def _is_xml(model: bytes) -> bool:
     """Whether ``model`` starts like an IR xml document (what :func:`sniff_encoding` checks)."""
     return model[:64].lstrip().startswith((b"<?xml", b"<net"))
-
-
-_LOCATION_LINE = re.compile(r"^(Exception from \S+:\d+:|Check '.*' failed at \S+:\d+:)$")
-
-
-def _reason(error: BaseException) -> str:
-    r"""The first line of an OpenVINO error that is not a source location.
-
-    Example:
-        >>> _reason(RuntimeError("Exception from src/core.cpp:84:\nIncorrect weights in bin file!"))
-        'Incorrect weights in bin file!'
-    """
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return next((line for line in lines if not _LOCATION_LINE.match(line)), first_line(error))
 
 
 def _dtype(element_type: Any) -> DType | None:
@@ -135,7 +131,7 @@ class OpenVinoContext:
         try:
             self._request.infer()
         except RuntimeError as error:
-            raise BackendError(f"OpenVINO inference failed: {_reason(error)}") from None
+            raise BackendError(f"OpenVINO inference failed: {openvino_reason(error)}") from None
         self._computed = True
 
     def cancel(self) -> None:
@@ -190,17 +186,27 @@ class OpenVinoBackend:
 
     def load(
         self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
-    ) -> OpenVinoGraph:
-        """Read and compile a model for ``target``."""
+    ) -> OpenVinoGraph | OpenVinoTorchGraph:
+        """Read and compile a model for ``target`` (a PyTorch model: on first compute)."""
         device = self._device(target)
         if encoding is GraphEncoding.AUTODETECT:
             encoding = sniff_encoding(builders[0] if builders else b"")
-        model = self._read(builders, encoding)
+        if encoding is GraphEncoding.PYTORCH:
+            if len(builders) != 1:
+                raise InvalidInputError(f"pytorch models take 1 builder, got {len(builders)}")
+            return OpenVinoTorchGraph(self, load_torchscript(bytes(builders[0])), device)
+        return self.compile(self._read(builders, encoding), device, encoding)
+
+    def compile(self, model: Any, device: str, encoding: GraphEncoding) -> OpenVinoGraph:
+        """Compile a read or converted ``model`` for ``device``."""
         config = {"INFERENCE_PRECISION_HINT": "f32"} if device in ("CPU", "GPU") else {}
         try:
             return OpenVinoGraph(self.core.compile_model(model, device, config))
         except RuntimeError as error:
-            raise BackendError(f"OpenVINO cannot compile the model: {_reason(error)}") from None
+            raise BackendError(
+                f"OpenVINO cannot compile the model: {openvino_reason(error)}"
+                f"{switch_hint(encoding, self.name)}"
+            ) from None
 
     def _device(self, target: ExecutionTarget) -> str:
         device = _DEVICES[target]
@@ -219,8 +225,6 @@ class OpenVinoBackend:
                 raise InvalidInputError(
                     f"{encoding.name.lower()} models take 1 builder, got {len(builders)}"
                 )
-            if encoding is GraphEncoding.PYTORCH:
-                return _convert_torchscript(builders[0])
             if encoding is GraphEncoding.ONNX:
                 check_onnx(builders[0])
             with tempfile.TemporaryDirectory(prefix="wasinn-") as folder:
@@ -231,7 +235,10 @@ class OpenVinoBackend:
             raise
         except Exception as error:  # RuntimeError, or openvino's GeneralFailure & co.
             kind = encoding.name.lower()
-            raise BackendError(f"OpenVINO cannot read the {kind} model: {_reason(error)}") from None
+            reason = _TEMP_FILE.sub("", openvino_reason(error))  # the guest never saw that file
+            raise BackendError(
+                f"OpenVINO cannot read the {kind} model: {reason}{switch_hint(encoding, self.name)}"
+            ) from None
 
     def _read_ir(self, builders: Sequence[bytes]) -> Any:
         if len(builders) not in (1, 2):
@@ -254,19 +261,91 @@ class OpenVinoBackend:
             return self.core.read_model(str(xml), str(weights), {"ENABLE_MMAP": False})
 
 
-def _convert_torchscript(model: bytes) -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise UnsupportedError("pytorch models need torch: pip install torch") from None
-    import io
+class OpenVinoTorchContext:
+    """Inputs kept until compute, then run on the graph compiled for their shapes."""
 
-    reader = torch._C.PyTorchFileReader(io.BytesIO(model))  # the reader torch.jit.load uses
-    check_torchscript_records(
-        (name, bytes(reader.get_record(name))) for name in reader.get_all_records()
-    )
-    module = torch.jit.load(io.BytesIO(model), map_location="cpu")
-    return ov.convert_model(module)
+    def __init__(self, graph: OpenVinoTorchGraph) -> None:
+        self._graph = graph
+        self._arrays: dict[int, npt.NDArray[np.generic]] = {}
+        self._requests: dict[int, OpenVinoContext] = {}  # by id of the compiled graph
+        self._last: OpenVinoContext | None = None
+
+    def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
+        """Bind input ``index`` (any shape; the dtype must be one OpenVINO has)."""
+        info = check_index(index, self._graph.inputs, "input")
+        if _dtype_of(tensor.dtype) is None:
+            raise InvalidInputError(f"input {index} ({info.name!r}): OpenVINO has no "
+                                    f"{tensor.dtype.name} type")  # fmt: skip
+        self._arrays[index] = np.array(tensor, order="C", copy=True)
+        self._last = None
+
+    def compute(self) -> None:
+        """Convert and compile for these input shapes (once per graph), then infer."""
+        missing = [i.name for n, i in enumerate(self._graph.inputs) if n not in self._arrays]
+        if missing:
+            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
+        arrays = [self._arrays[n] for n in range(len(self._graph.inputs))]
+        compiled = self._graph.compiled_for(arrays)
+        request = self._requests.get(id(compiled))
+        if request is None:  # one infer request per compiled shape, reused by later computes
+            request = self._requests[id(compiled)] = compiled.init_context()
+        for index, array in enumerate(arrays):
+            request.set_input(index, array)
+        request.compute()
+        self._last = request
+
+    def get_output(self, index: int) -> npt.NDArray[np.generic]:
+        """Output ``index`` of the last compute."""
+        if self._last is None:
+            raise InvalidInputError("get_output before compute")
+        return self._last.get_output(index)
+
+
+def _dtype_of(dtype: np.dtype[Any]) -> Any:
+    try:
+        return ov.Type(dtype)
+    except (RuntimeError, TypeError, KeyError):
+        return None
+
+
+class OpenVinoTorchGraph:
+    """A TorchScript module that OpenVINO converts and compiles once per input signature."""
+
+    outputs: tuple[TensorInfo, ...] = ()  # known once converted
+
+    def __init__(self, backend: OpenVinoBackend, module: Any, device: str) -> None:
+        self.inputs = forward_inputs(module)
+        self._backend = backend
+        self._module = module
+        self._device = device
+        self._compiled: dict[tuple[tuple[tuple[int, ...], str], ...], OpenVinoGraph] = {}
+        self._lock = threading.Lock()
+
+    def compiled_for(self, arrays: Sequence[npt.NDArray[np.generic]]) -> OpenVinoGraph:
+        """The model compiled for inputs shaped and typed like ``arrays``."""
+        key = tuple((tuple(a.shape), a.dtype.str) for a in arrays)
+        with self._lock:
+            if key not in self._compiled:
+                self._compiled[key] = self._convert(arrays)
+            return self._compiled[key]
+
+    def _convert(self, arrays: Sequence[npt.NDArray[np.generic]]) -> OpenVinoGraph:
+        torch = import_torch()
+        examples = tuple(torch.from_numpy(a.copy()) for a in arrays)
+        shapes = [(ov.PartialShape(list(a.shape)), ov.Type(a.dtype)) for a in arrays]
+        try:
+            model = ov.convert_model(self._module, example_input=examples, input=shapes)
+        except Exception as error:  # the PyTorch frontend raises several exception types
+            signature = ", ".join(f"{'x'.join(map(str, a.shape))} {a.dtype.name}" for a in arrays)
+            raise BackendError(
+                f"OpenVINO cannot convert the pytorch model for inputs {signature}: "
+                f"{openvino_reason(error)}{switch_hint(GraphEncoding.PYTORCH, 'openvino')}"
+            ) from None
+        return self._backend.compile(model, self._device, GraphEncoding.PYTORCH)
+
+    def init_context(self) -> OpenVinoTorchContext:
+        """A context that compiles (or reuses) the model for the shapes it is given."""
+        return OpenVinoTorchContext(self)
 
 
 def create() -> OpenVinoBackend:

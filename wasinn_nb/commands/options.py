@@ -384,9 +384,10 @@ GUEST_OPTIONS: tuple[Option, ...] = (
     Option(
         ("--backend",),
         {
-            "metavar": "{openvino,onnxruntime}",
-            "help": "run every model on this backend (default: OpenVINO for IR, TFLite, TF and "
-            "PyTorch models; ONNX Runtime for ONNX)",
+            "metavar": "{openvino,onnxruntime,litert,pytorch}",
+            "help": "run every model on this backend (default: ONNX Runtime for ONNX; LiteRT for "
+            "TFLite and torch for PyTorch when installed; OpenVINO for the rest); see "
+            "'wasinn backends'",
         },
     ),
     Option(
