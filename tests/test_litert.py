@@ -10,6 +10,7 @@ from wasinn_nb import TensorSpec, image_to_tensor, load_tensor, run, save_tensor
 from wasinn_nb.abi.wasi_nn import NnErrno
 from wasinn_nb.backends import BackendChoice, default_backend
 from wasinn_nb.backends.base import Quantization
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
@@ -224,17 +225,18 @@ def test_targets_other_than_cpu_are_unsupported():
         _load(tiny_model(np.float32), ExecutionTarget.GPU)
 
 
-def test_threads_apply_to_contexts_made_afterwards(monkeypatch):
-    backend = BackendChoice("litert").for_encoding(GraphEncoding.TENSORFLOWLITE)
-    graph = _load(tiny_model(np.float32))
-    made = []
+def test_threads_come_from_the_backend_options(monkeypatch):
     import wasinn_nb.backends.litert as litert
 
+    made = []
     real = litert.Interpreter
     monkeypatch.setattr(litert, "Interpreter", lambda **kw: made.append(kw) or real(**kw))
-    monkeypatch.setattr(backend, "threads", 1)
+    backend = BackendChoice("litert").for_encoding(GraphEncoding.TENSORFLOWLITE)
+    graph = backend.load([tiny_model(np.float32)], GraphEncoding.TENSORFLOWLITE,
+                         ExecutionTarget.CPU, BackendOptions(threads=1))  # fmt: skip
     graph.init_context()
-    assert [kw["num_threads"] for kw in made] == [1]
+    graph.init_context()
+    assert [kw["num_threads"] for kw in made] == [1, 1]  # the check's interpreter, then a new one
 
 
 # ---- when LiteRT cannot read a model -----------------------------------------------------------

@@ -16,6 +16,7 @@ from _paths import FIXTURES, GUESTS
 from wasinn_nb import TensorSpec, image_to_tensor, load_tensor, run, save_tensor
 from wasinn_nb.abi.wasi_nn import NnErrno
 from wasinn_nb.backends import BackendChoice, default_backend
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
@@ -196,14 +197,19 @@ def test_a_corrupt_archive_is_one_line():
     )
 
 
-def test_threads_are_set_only_when_asked(monkeypatch):
+def test_threads_are_set_only_when_asked():
     backend = BackendChoice("pytorch").for_encoding(GraphEncoding.PYTORCH)
     before = torch.get_num_threads()
-    context = _load(_save(torch.jit.script(_Pair()))).init_context()
+    model = _save(torch.jit.script(_Pair()))
+    context = _load(model).init_context()
     context.set_input(0, np.ones(2, np.float32))
     context.compute()
     assert torch.get_num_threads() == before
-    monkeypatch.setattr(backend, "threads", 1)
+    one = backend.load(
+        [model], GraphEncoding.PYTORCH, ExecutionTarget.CPU, BackendOptions(threads=1)
+    )
+    context = one.init_context()
+    context.set_input(0, np.ones(2, np.float32))
     try:
         context.compute()
         assert torch.get_num_threads() == 1

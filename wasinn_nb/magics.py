@@ -17,13 +17,21 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]
-from traitlets import Bool, Float, TraitError, Unicode, validate
+from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 
 from wasinn_nb.backends import backend_names
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.commands import COMMANDS, Outcome, Session
-from wasinn_nb.commands.options import GUEST_OPTIONS, TRACEBACK, HelpRequested, Option, OptionParser
+from wasinn_nb.commands.options import (
+    GUEST_OPTIONS,
+    TRACEBACK,
+    HelpRequested,
+    Option,
+    OptionParser,
+    parse_names,
+)
 from wasinn_nb.enums import ExecutionTarget
-from wasinn_nb.errors import OptionError, describe
+from wasinn_nb.errors import OptionError, SpecError, describe
 from wasinn_nb.results import RunResult
 
 __all__ = ["WasinnMagics", "load_ipython_extension"]
@@ -71,6 +79,19 @@ class WasinnMagics(Magics):
         config=True,
         help="Folder %wasinn fetch copies models and images from (else download).",
     )
+    threads = Int(None, allow_none=True, config=True, help="Inference threads (every backend).")
+    precision = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="OpenVINO precision: f32 (default), bf16, f16, auto.",
+    )
+    performance_hint = Unicode(
+        None, allow_none=True, config=True, help="OpenVINO performance hint: latency, throughput."
+    )
+    providers = Unicode(
+        None, allow_none=True, config=True, help="ONNX Runtime providers, comma-separated."
+    )
     show = Unicode("widget", config=True, help="How results display: widget, png, text or none.")
     traceback = Bool(False, config=True, help="Full tracebacks instead of one-line errors.")
 
@@ -93,6 +114,17 @@ class WasinnMagics(Magics):
         value = proposal["value"]
         if value is not None and not (math.isfinite(value) and value > 0):
             raise TraitError(f"timeout must be a positive number of seconds, got {value!r}")
+        return value
+
+    @validate("threads", "precision", "performance_hint", "providers")
+    def _check_backend_option(self, proposal: Any) -> Any:
+        name, value = proposal["trait"].name, proposal["value"]
+        if value is not None:
+            try:
+                parsed = parse_names(value) if name == "providers" else value
+                BackendOptions().replace({name: parsed})
+            except SpecError as error:
+                raise TraitError(str(error)) from None
         return value
 
     @validate("show")
@@ -148,8 +180,10 @@ class WasinnMagics(Magics):
             return None
         except OptionError as error:
             raise UsageError(str(error)) from None
+        providers = parse_names(self.providers) if self.providers else None
         defaults = {"backend": self.backend, "timeout": self.timeout, "mirror": self.mirror,
-                    "target": self.target}  # fmt: skip
+                    "target": self.target, "threads": self.threads, "precision": self.precision,
+                    "performance_hint": self.performance_hint, "providers": providers}  # fmt: skip
         for key, value in defaults.items():
             if getattr(args, key, ...) is None:
                 setattr(args, key, value)

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends.base import TensorInfo
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
@@ -34,6 +35,7 @@ class LoadCall:
     builders: tuple[bytes, ...]
     encoding: GraphEncoding
     target: ExecutionTarget
+    options: BackendOptions | None = None
 
 
 @dataclass
@@ -105,10 +107,17 @@ class FakeBackend:
     def __init__(self) -> None:
         self.loads: list[LoadCall] = []
 
+    version = "fake 1.0"
+    devices = ("CPU",)
+
     def load(
-        self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
+        self,
+        builders: Sequence[bytes],
+        encoding: GraphEncoding,
+        target: ExecutionTarget,
+        options: BackendOptions | None = None,
     ) -> FakeGraph:
-        self.loads.append(LoadCall(tuple(builders), encoding, target))
+        self.loads.append(LoadCall(tuple(builders), encoding, target, options))
         want = 2 if encoding == GraphEncoding.OPENVINO else 1
         if len(builders) != want:
             raise InvalidInputError(f"{encoding.name.lower()} takes {want} builders")

@@ -7,6 +7,7 @@ never raise: each becomes an errno for the guest and one readable line for the u
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +22,12 @@ from wasinn_nb.abi.limits import Limits, format_size
 from wasinn_nb.abi.memory import GuestMemory
 from wasinn_nb.abi.wasi_nn import FUNCTIONS, MODULE, NnErrno, decode_tensor_type
 from wasinn_nb.backends.base import Context, Graph
+from wasinn_nb.backends.options import (
+    MAX_CONFIG_BYTES,
+    BackendOptions,
+    parse_config,
+    unknown_keys,
+)
 from wasinn_nb.enums import ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import (
     AbiError,
@@ -74,7 +81,11 @@ class Models(Protocol):
     ) -> Graph:
         """The graph for these builders (which may be views of guest memory)."""
 
-    def load_named(self, name: str) -> Graph:
+    @property
+    def options(self) -> BackendOptions:
+        """The run's backend options (a guest's config starts from these)."""
+
+    def load_named(self, name: str, options: BackendOptions | None = None) -> Graph:
         """The graph of the model preloaded as ``name`` (ModelNotFoundError if none)."""
 
 
@@ -236,8 +247,21 @@ class WasiNnHost:
     def _load_by_name_with_config(
         self, memory: GuestMemory, name: int, length: int, config: int, config_len: int, out: int
     ) -> None:
-        memory.span(config, config_len, "config")  # validated; these backends take no config
-        self._load_by_name(memory, name, length, out)
+        memory.span(out, 4, "graph handle")
+        if config_len > MAX_CONFIG_BYTES:
+            raise AbiError(
+                f"config of {config_len:,} bytes (at most {MAX_CONFIG_BYTES:,})",
+                NnErrno.INVALID_ARGUMENT,
+            )
+        settings = parse_config(memory.read_bytes(config, config_len, "config"))
+        ignored = unknown_keys(settings)
+        if ignored:
+            self.report(
+                f"wasi-nn load_by_name_with_config: ignored config keys: {', '.join(ignored)}"
+            )
+        options = BackendOptions.from_config(json.dumps(settings), self.models.options)
+        graph = self.models.load_named(_utf8(memory, name, length), options)
+        self._add_graph(memory, graph, out)
 
     def _unload(self, memory: GuestMemory, graph: int) -> None:
         if self._graph_table.pop(graph, None) is None:

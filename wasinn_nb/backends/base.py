@@ -15,7 +15,10 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
+
+DEFAULT_OPTIONS = BackendOptions()
 
 __all__ = ["Backend", "Cancellable", "Context", "Graph", "Quantization", "TensorInfo"]
 
@@ -108,6 +111,10 @@ class Backend(Protocol):
         """The devices (or execution providers) the engine can use here."""
 
     def load(
-        self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
+        self,
+        builders: Sequence[bytes],
+        encoding: GraphEncoding,
+        target: ExecutionTarget,
+        options: BackendOptions = DEFAULT_OPTIONS,
     ) -> Graph:
         """Load a model from its builder byte strings (e.g. IR xml + weights for OpenVINO)."""

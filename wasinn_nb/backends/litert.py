@@ -16,7 +16,7 @@ TFLite frontend stays selectable (``--backend openvino``).
 * **Shapes**: a tensor of the declared shape is set as it is. A different shape of the same
   rank is accepted only where the model declares the dimension unknown (-1 in its shape
   signature); the interpreter is then resized. Anything else is invalid_argument.
-* **Threads**: ``threads`` (None = LiteRT's default) applies to contexts created afterwards.
+* **Threads**: ``BackendOptions.threads`` (None = LiteRT's default), per graph.
 * **When LiteRT cannot read a model** (or lacks an op), load fails with runtime_error and one
   line naming the cause and ``--backend openvino``; the host never switches by itself.
 """
@@ -34,7 +34,8 @@ from ai_edge_litert.interpreter import Interpreter
 
 from wasinn_nb.backends._common import check_index
 from wasinn_nb.backends._reason import litert_reason, switch_hint
-from wasinn_nb.backends.base import Quantization, TensorInfo
+from wasinn_nb.backends.base import DEFAULT_OPTIONS, Quantization, TensorInfo
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
@@ -137,10 +138,10 @@ class LiteRtContext:
 class LiteRtGraph:
     """A TFLite model's bytes and declared tensors; every context gets a fresh interpreter."""
 
-    def __init__(self, model: bytes, backend: LiteRtBackend) -> None:
+    def __init__(self, model: bytes, threads: int | None) -> None:
         self._model = model
-        self._backend = backend
-        first = _interpreter(model, backend.threads)
+        self._threads = threads
+        first = _interpreter(model, threads)
         self.inputs = tuple(_info(d) for d in first.get_input_details())
         self.outputs = tuple(_info(d) for d in first.get_output_details())
         refused = [
@@ -153,15 +154,14 @@ class LiteRtGraph:
         if refused:
             raise UnsupportedError(f"LiteRT model has tensors wasi-nn cannot carry: {refused[0]}")
         self._spare: Any = first  # the interpreter made to check the model serves one context
-        self._spare_threads = backend.threads
         self._lock = threading.Lock()
 
     def init_context(self) -> LiteRtContext:
-        """A context with its own interpreter, with the backend's thread count at the time."""
+        """A context with its own interpreter."""
         with self._lock:
             interpreter, self._spare = self._spare, None
-        if interpreter is None or self._backend.threads != self._spare_threads:
-            interpreter = _interpreter(self._model, self._backend.threads)
+        if interpreter is None:
+            interpreter = _interpreter(self._model, self._threads)
         return LiteRtContext(self, interpreter)
 
 
@@ -183,9 +183,6 @@ class LiteRtBackend:
     name = "litert"
     encodings = frozenset({GraphEncoding.TENSORFLOWLITE})
 
-    def __init__(self, threads: int | None = None) -> None:
-        self.threads = threads
-
     @property
     def version(self) -> str:
         """The ai-edge-litert version."""
@@ -197,7 +194,11 @@ class LiteRtBackend:
         return ("CPU",)
 
     def load(
-        self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
+        self,
+        builders: Sequence[bytes],
+        encoding: GraphEncoding,
+        target: ExecutionTarget,
+        options: BackendOptions = DEFAULT_OPTIONS,
     ) -> LiteRtGraph:
         """Check the single TFLite builder by building an interpreter from it."""
         if encoding is not GraphEncoding.TENSORFLOWLITE:
@@ -209,7 +210,7 @@ class LiteRtBackend:
             )
         if len(builders) != 1:
             raise InvalidInputError(f"tensorflowlite models take 1 builder, got {len(builders)}")
-        return LiteRtGraph(bytes(builders[0]), self)
+        return LiteRtGraph(bytes(builders[0]), options.threads)
 
 
 def create() -> LiteRtBackend:

@@ -17,8 +17,9 @@ import onnxruntime as ort
 
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends._reason import onnxruntime_reason
-from wasinn_nb.backends.base import TensorInfo
+from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
 from wasinn_nb.backends.model_safety import check_onnx
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
@@ -128,21 +129,40 @@ class OnnxRuntimeBackend:
             f"{', '.join(self.devices)}"
         )
 
+    def _chosen_providers(
+        self, target: ExecutionTarget, requested: tuple[str, ...] | None
+    ) -> list[str]:
+        if requested is None:
+            return self.providers(target)
+        missing = [p for p in requested if p not in self.devices]
+        if missing:
+            raise UnsupportedError(
+                f"ONNX Runtime has no provider {missing[0]!r} here (it has "
+                f"{', '.join(self.devices)})"
+            )
+        return list(requested)
+
     def load(
-        self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
+        self,
+        builders: Sequence[bytes],
+        encoding: GraphEncoding,
+        target: ExecutionTarget,
+        options: BackendOptions = DEFAULT_OPTIONS,
     ) -> OnnxRuntimeGraph:
-        """Create a session from the single ONNX builder."""
+        """Create a session from the single ONNX builder (threads and providers from options)."""
         if encoding is not GraphEncoding.ONNX:
             raise UnsupportedError(f"onnxruntime cannot read {encoding.name.lower()} models")
         if len(builders) != 1:
             raise InvalidInputError(f"onnx models take 1 builder, got {len(builders)}")
-        providers = self.providers(target)
+        providers = self._chosen_providers(target, options.providers)
         check_onnx(builders[0])
-        options = ort.SessionOptions()
-        options.log_severity_level = _ERRORS_ONLY
-        options.add_session_config_entry("session.load_model_format", "ONNX")
+        session_options = ort.SessionOptions()
+        session_options.log_severity_level = _ERRORS_ONLY
+        session_options.add_session_config_entry("session.load_model_format", "ONNX")
+        if options.threads is not None:
+            session_options.intra_op_num_threads = options.threads
         try:
-            session = ort.InferenceSession(builders[0], options, providers=providers)
+            session = ort.InferenceSession(builders[0], session_options, providers=providers)
         except Exception as error:  # onnxruntime raises its own untyped exception classes
             raise BackendError(
                 f"ONNX Runtime cannot load the model: {onnxruntime_reason(error)}"

@@ -1,7 +1,8 @@
 """OpenVINO backend: IR (xml + weights), ONNX, TensorFlow Lite, TensorFlow, and PyTorch via convert.
 
-f32 models are compiled with ``INFERENCE_PRECISION_HINT=f32`` so results match the reference
-(OpenVINO would otherwise pick bf16 on CPUs that have it).
+Models are compiled with ``INFERENCE_PRECISION_HINT=f32`` so results match the reference
+(OpenVINO would otherwise pick bf16 on CPUs that have it); ``BackendOptions`` can ask for
+``bf16``, ``f16`` or ``auto``, a performance hint and a thread count.
 
 Models are read only from their bytes, never from files they name:
 
@@ -40,8 +41,9 @@ import openvino as ov
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends._reason import openvino_reason, switch_hint
 from wasinn_nb.backends._torchscript import forward_inputs, import_torch, load_torchscript
-from wasinn_nb.backends.base import TensorInfo
+from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
 from wasinn_nb.backends.model_safety import check_onnx
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import (
     BackendError,
@@ -185,7 +187,11 @@ class OpenVinoBackend:
         return tuple(self.core.available_devices)
 
     def load(
-        self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
+        self,
+        builders: Sequence[bytes],
+        encoding: GraphEncoding,
+        target: ExecutionTarget,
+        options: BackendOptions = DEFAULT_OPTIONS,
     ) -> OpenVinoGraph | OpenVinoTorchGraph:
         """Read and compile a model for ``target`` (a PyTorch model: on first compute)."""
         device = self._device(target)
@@ -194,14 +200,16 @@ class OpenVinoBackend:
         if encoding is GraphEncoding.PYTORCH:
             if len(builders) != 1:
                 raise InvalidInputError(f"pytorch models take 1 builder, got {len(builders)}")
-            return OpenVinoTorchGraph(self, load_torchscript(bytes(builders[0])), device)
-        return self.compile(self._read(builders, encoding), device, encoding)
+            module = load_torchscript(bytes(builders[0]))
+            return OpenVinoTorchGraph(self, module, device, options)
+        return self.compile(self._read(builders, encoding), device, encoding, options)
 
-    def compile(self, model: Any, device: str, encoding: GraphEncoding) -> OpenVinoGraph:
-        """Compile a read or converted ``model`` for ``device``."""
-        config = {"INFERENCE_PRECISION_HINT": "f32"} if device in ("CPU", "GPU") else {}
+    def compile(
+        self, model: Any, device: str, encoding: GraphEncoding, options: BackendOptions
+    ) -> OpenVinoGraph:
+        """Compile a read or converted ``model`` for ``device`` with ``options``."""
         try:
-            return OpenVinoGraph(self.core.compile_model(model, device, config))
+            return OpenVinoGraph(self.core.compile_model(model, device, _config(device, options)))
         except RuntimeError as error:
             raise BackendError(
                 f"OpenVINO cannot compile the model: {openvino_reason(error)}"
@@ -313,11 +321,14 @@ class OpenVinoTorchGraph:
 
     outputs: tuple[TensorInfo, ...] = ()  # known once converted
 
-    def __init__(self, backend: OpenVinoBackend, module: Any, device: str) -> None:
+    def __init__(
+        self, backend: OpenVinoBackend, module: Any, device: str, options: BackendOptions
+    ) -> None:
         self.inputs = forward_inputs(module)
         self._backend = backend
         self._module = module
         self._device = device
+        self._options = options
         self._compiled: dict[tuple[tuple[tuple[int, ...], str], ...], OpenVinoGraph] = {}
         self._lock = threading.Lock()
 
@@ -341,11 +352,30 @@ class OpenVinoTorchGraph:
                 f"OpenVINO cannot convert the pytorch model for inputs {signature}: "
                 f"{openvino_reason(error)}{switch_hint(GraphEncoding.PYTORCH, 'openvino')}"
             ) from None
-        return self._backend.compile(model, self._device, GraphEncoding.PYTORCH)
+        return self._backend.compile(model, self._device, GraphEncoding.PYTORCH, self._options)
 
     def init_context(self) -> OpenVinoTorchContext:
         """A context that compiles (or reuses) the model for the shapes it is given."""
         return OpenVinoTorchContext(self)
+
+
+def _config(device: str, options: BackendOptions) -> dict[str, Any]:
+    """OpenVINO compile properties for ``options`` (f32, the exact default, unless asked).
+
+    Example:
+        >>> sorted(_config("CPU", BackendOptions(threads=1, performance_hint="throughput")))
+        ['INFERENCE_NUM_THREADS', 'INFERENCE_PRECISION_HINT', 'PERFORMANCE_HINT']
+        >>> _config("CPU", BackendOptions(precision="auto"))
+        {}
+    """
+    config: dict[str, Any] = {}
+    if device in ("CPU", "GPU") and options.precision != "auto":
+        config["INFERENCE_PRECISION_HINT"] = options.precision
+    if options.performance_hint is not None:
+        config["PERFORMANCE_HINT"] = options.performance_hint.upper()
+    if options.threads is not None and device == "CPU":
+        config["INFERENCE_NUM_THREADS"] = options.threads
+    return config
 
 
 def create() -> OpenVinoBackend:

@@ -10,8 +10,8 @@
   ``forward``'s argument ``i``.
 * **Outputs** are what ``forward`` returns: a tensor is output 0; a tuple or list of tensors
   gives outputs 0…n-1. They are known only after ``compute``, so ``Graph.outputs`` is empty.
-* **Threads**: ``threads`` (None = torch's default) is applied with ``torch.set_num_threads``
-  before each compute when set. It is process-wide, as torch's setting is.
+* **Threads**: ``BackendOptions.threads`` (None = torch's default) is applied with
+  ``torch.set_num_threads`` before each compute when set. It is process-wide, as torch's setting is.
 * A model torch cannot load is runtime_error with one line naming the cause (OpenVINO's PyTorch
   path loads it with torch too, so it is no way out); one OpenVINO cannot convert names this
   backend.
@@ -29,7 +29,8 @@ import torch
 from wasinn_nb.backends._common import check_index
 from wasinn_nb.backends._reason import torch_reason
 from wasinn_nb.backends._torchscript import forward_inputs, load_torchscript
-from wasinn_nb.backends.base import TensorInfo
+from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
@@ -104,14 +105,14 @@ class TorchGraph:
 
     outputs: tuple[TensorInfo, ...] = ()
 
-    def __init__(self, module: Any, backend: TorchBackend) -> None:
+    def __init__(self, module: Any, threads: int | None) -> None:
         self.module = module
         self.inputs = forward_inputs(module)
-        self._backend = backend
+        self._threads = threads
 
     def apply_threads(self) -> None:
-        """Set torch's thread count to the backend's, if one is set."""
-        threads = self._backend.threads
+        """Set torch's (process-wide) thread count to this graph's, if it has one."""
+        threads = self._threads
         if threads is not None and torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
 
@@ -126,9 +127,6 @@ class TorchBackend:
     name = "pytorch"
     encodings = frozenset({GraphEncoding.PYTORCH})
 
-    def __init__(self, threads: int | None = None) -> None:
-        self.threads = threads
-
     @property
     def version(self) -> str:
         """The torch version."""
@@ -140,7 +138,11 @@ class TorchBackend:
         return ("CPU",)
 
     def load(
-        self, builders: Sequence[bytes], encoding: GraphEncoding, target: ExecutionTarget
+        self,
+        builders: Sequence[bytes],
+        encoding: GraphEncoding,
+        target: ExecutionTarget,
+        options: BackendOptions = DEFAULT_OPTIONS,
     ) -> TorchGraph:
         """Check and load the single TorchScript builder."""
         if encoding is not GraphEncoding.PYTORCH:
@@ -151,7 +153,7 @@ class TorchBackend:
             )
         if len(builders) != 1:
             raise InvalidInputError(f"pytorch models take 1 builder, got {len(builders)}")
-        return TorchGraph(load_torchscript(bytes(builders[0])), self)
+        return TorchGraph(load_torchscript(bytes(builders[0])), options.threads)
 
 
 def create() -> TorchBackend:

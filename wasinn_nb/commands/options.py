@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NoReturn
 
+from wasinn_nb.backends.options import HINTS, PRECISIONS
 from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
 from wasinn_nb.errors import OptionError, SpecError
 from wasinn_nb.im2tensor.names import parse_dims_token
@@ -29,6 +30,7 @@ __all__ = [
     "INSPECT_OPTIONS",
     "MODULE",
     "NORMALIZE_OPTIONS",
+    "NOTEBOOKS_OPTIONS",
     "PRELOAD_OPTIONS",
     "REPEAT",
     "RUN_OPTIONS",
@@ -148,6 +150,14 @@ def parse_timeout(text: str) -> float:
     seconds = check_timeout(parse_number(text))
     assert seconds is not None  # noqa: S101 - a number was given
     return seconds
+
+
+def parse_names(text: str) -> tuple[str, ...]:
+    """Parse comma-separated names: ``"CUDAExecutionProvider,CPUExecutionProvider"``."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise SpecError(f"expected comma-separated names, got {text!r}")
+    return names
 
 
 def parse_count(text: str) -> int:
@@ -400,6 +410,35 @@ GUEST_OPTIONS: tuple[Option, ...] = (
         },
     ),
     Option(
+        ("--threads",),
+        {
+            "type": _typed(parse_count, "threads"),
+            "metavar": "N",
+            "help": "inference threads, for every backend (default: each engine's own)",
+        },
+    ),
+    Option(
+        ("--precision",),
+        {
+            "choices": PRECISIONS,
+            "help": "OpenVINO's inference precision: f32 (default, exact), bf16 or f16 (faster "
+            "where the CPU has them), auto (OpenVINO's own choice, as its peers run)",
+        },
+    ),
+    Option(
+        ("--performance-hint",),
+        {"choices": HINTS, "help": "OpenVINO's performance hint (default: OpenVINO's)"},
+    ),
+    Option(
+        ("--providers",),
+        {
+            "type": _typed(parse_names, "providers"),
+            "metavar": "NAME[,NAME]",
+            "help": "ONNX Runtime execution providers, in order (default: by target; see "
+            "'wasinn backends')",
+        },
+    ),
+    Option(
         ("--max-memory",),
         {
             "type": _typed(parse_size, "size"),
@@ -475,6 +514,15 @@ DEMO_OPTIONS: tuple[Option, ...] = (
             "help": "take the model and photo from this folder (default "
             "$WASINN_MIRROR; else download)",
         },
+    ),
+)
+
+
+NOTEBOOKS_OPTIONS: tuple[Option, ...] = (
+    Option(("dir",), {"metavar": "DIR", "help": "folder to copy the notebooks into (made if new)"}),
+    Option(
+        ("--force",),
+        {"action": "store_true", "help": "replace notebooks already in DIR (kept by default)"},
     ),
 )
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.commands.base import Outcome, Session
 from wasinn_nb.errors import GuestError, SpecError
 from wasinn_nb.results import RunResult
 from wasinn_nb.runtime import Limits, Preload, default_runner
 
-__all__ = ["environment", "preloads_from", "run", "run_guest", "run_options"]
+__all__ = ["backend_options", "environment", "preloads_from", "run", "run_guest", "run_options"]
 
 
 def preloads_from(args: argparse.Namespace) -> list[Preload]:
@@ -47,7 +48,15 @@ def run_options(args: argparse.Namespace) -> dict[str, Any]:
         "timeout": args.timeout,
         "env": environment(args.env),
         "limits": Limits(**{k: v for k, v in given.items() if v is not None}),
+        "backend_options": backend_options(args),
     }
+
+
+def backend_options(args: argparse.Namespace) -> BackendOptions:
+    """The engines' settings from parsed ``--threads``/``--precision``/… options."""
+    given = {"threads": args.threads, "precision": args.precision,
+             "performance_hint": args.performance_hint, "providers": args.providers}  # fmt: skip
+    return BackendOptions().replace({k: v for k, v in given.items() if v is not None})
 
 
 def run_guest(

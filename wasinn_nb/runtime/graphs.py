@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from wasinn_nb.backends import BackendChoice
 from wasinn_nb.backends.base import Graph
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import ModelNotFoundError, SpecError
 from wasinn_nb.runtime.preload import Preload
@@ -23,7 +24,7 @@ __all__ = ["Buffer", "GraphCache", "RunModels", "release_memory"]
 
 #: Model bytes as the host has them: ``bytes`` or a zero-copy view of guest memory.
 Buffer = bytes | npt.NDArray[np.uint8]
-_Key = tuple[str, GraphEncoding, ExecutionTarget, str]
+_Key = tuple[str, GraphEncoding, ExecutionTarget, BackendOptions, str]
 
 
 def release_memory() -> None:
@@ -78,18 +79,21 @@ class GraphCache:
         return dict(self._preloads)
 
     def for_run(
-        self, preloads: Iterable[Preload] = (), choice: BackendChoice | None = None
+        self,
+        preloads: Iterable[Preload] = (),
+        choice: BackendChoice | None = None,
+        options: BackendOptions | None = None,
     ) -> RunModels:
         """The models one run may load: these graphs, the named models plus ``preloads``.
 
         A run's ``--nn-preload`` names last as long as the run, its compiled graphs as long as
-        the cache. ``choice`` says which backend loads each encoding.
+        the cache. ``choice`` says which backend loads each encoding, ``options`` how.
         """
         named = dict(self._preloads)
         for preload in preloads:
             _check_files(preload)
             named[preload.name] = preload
-        return RunModels(self, named, choice or BackendChoice())
+        return RunModels(self, named, choice or BackendChoice(), options or BackendOptions())
 
     def load(
         self,
@@ -97,8 +101,9 @@ class GraphCache:
         encoding: GraphEncoding,
         target: ExecutionTarget,
         choice: BackendChoice,
+        options: BackendOptions,
     ) -> Graph:
-        """The compiled graph for these model bytes, compiling it on first use.
+        """The compiled graph for these model bytes and options, compiling it on first use.
 
         ``builders`` may be views of guest memory: they are hashed in place and copied only
         when the model has to be compiled.
@@ -109,12 +114,13 @@ class GraphCache:
         for array in arrays:
             digest.update(array.size.to_bytes(8, "little"))
             digest.update(np.ascontiguousarray(array).data)
-        key = (backend.name, encoding, target, digest.hexdigest())
+        key = (backend.name, encoding, target, options, digest.hexdigest())
         with self._lock:
             if key in self._graphs:
                 self._graphs.move_to_end(key)
                 return self._graphs[key][0]
-            graph = backend.load([array.tobytes() for array in arrays], encoding, target)
+            blobs = [array.tobytes() for array in arrays]
+            graph = backend.load(blobs, encoding, target, options)
             self._graphs[key] = (graph, sum(array.size for array in arrays))
             self._evict()
             return graph
@@ -151,23 +157,33 @@ class RunModels:
         wasinn_nb.errors.ModelNotFoundError: no model named 'road' is preloaded (preloaded: none)
     """
 
-    def __init__(self, cache: GraphCache, named: dict[str, Preload], choice: BackendChoice) -> None:
+    def __init__(
+        self,
+        cache: GraphCache,
+        named: dict[str, Preload],
+        choice: BackendChoice,
+        options: BackendOptions,
+    ) -> None:
         self._cache = cache
         self._named = named
         self._choice = choice
+        self.options = options
 
     def load(
         self, builders: Sequence[Buffer], encoding: GraphEncoding, target: ExecutionTarget
     ) -> Graph:
         """The compiled graph for model bytes the guest passed."""
-        return self._cache.load(builders, encoding, target, self._choice)
+        return self._cache.load(builders, encoding, target, self._choice, self.options)
 
-    def load_named(self, name: str) -> Graph:
-        """The compiled graph of the model preloaded as ``name``."""
+    def load_named(self, name: str, options: BackendOptions | None = None) -> Graph:
+        """The compiled graph of the model preloaded as ``name`` (with these options)."""
         preload = self._named.get(name)
         if preload is None:
             raise ModelNotFoundError(name, sorted(self._named))
-        return self._cache.load(preload.read(), preload.encoding, preload.target, self._choice)
+        chosen = options or self.options
+        return self._cache.load(
+            preload.read(), preload.encoding, preload.target, self._choice, chosen
+        )
 
 
 def _check_files(preload: Preload) -> None:

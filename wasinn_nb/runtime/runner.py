@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from wasinn_nb.abi import Limits, WasiNnHost, define_clocks, format_size
 from wasinn_nb.backends import BackendChoice
+from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.errors import GuestError, SpecError, first_line
 from wasinn_nb.files import read_file
 from wasinn_nb.results import RunResult, Timings
@@ -89,6 +90,7 @@ class Runner:
         timeout: float | None = None,
         env: Mapping[str, str] | None = None,
         limits: Limits | None = None,
+        backend_options: BackendOptions | None = None,
         echo: bool = False,
         record: bool = True,
         stdout: Sink = None,
@@ -111,6 +113,8 @@ class Runner:
                 doing: compiling, instantiating, running wasm, in a host call or a backend.
             env: Environment variables for the guest (none by default).
             limits: What the guest may use (guest memory, model and tensor bytes, …).
+            backend_options: How the engines run models: threads, OpenVINO's precision and
+                performance hint, ONNX Runtime's providers.
             echo: Also write the guest's stdout/stderr to this process's as it runs.
             record: Keep the tensors the guest set and read in the result.
             stdout: Where to stream guest stdout as it is produced (overrides ``echo``).
@@ -128,6 +132,7 @@ class Runner:
         models = self.graphs.for_run(
             (item if isinstance(item, Preload) else Preload.parse(item) for item in preload),
             BackendChoice(backend),
+            backend_options,
         )
         mappings = [d if isinstance(d, DirMapping) else DirMapping.parse(d) for d in dirs]
         for mapping in mappings:
