@@ -1,4 +1,4 @@
-"""Models, images and example guests the walkthroughs use: a pinned manifest, a verifying fetcher.
+"""Models, images, example guests and notebooks: a pinned manifest, a verifying fetcher.
 
 Example:
     >>> from wasinn_nb.data import BUNDLES
@@ -7,7 +7,7 @@ Example:
 """
 
 from wasinn_nb.data.fetcher import data_dir, fetch, fetch_asset, mirror_dir
-from wasinn_nb.data.guests import example_guest
+from wasinn_nb.data.guests import example_guest, example_notebooks
 from wasinn_nb.data.manifest import ASSETS, BUNDLES, Asset
 from wasinn_nb.errors import FetchError
 
@@ -18,6 +18,7 @@ __all__ = [
     "FetchError",
     "data_dir",
     "example_guest",
+    "example_notebooks",
     "fetch",
     "fetch_asset",
     "mirror_dir",
