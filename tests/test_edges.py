@@ -55,6 +55,9 @@ CASES = [
     ("bench zero runs", "{tmp}/hello.wat -n 0", "must be at least 1"),
     ("backends", "", "ok"),
     ("demo into /proc", "--out /proc/nope", "/proc/nope"),
+    ("notebooks", "{tmp}/walkthroughs --force", "ok"),
+    ("notebooks into /proc", "/proc/nope", "cannot make /proc/nope"),
+    ("notebooks without a folder", "", "the following arguments are required: DIR"),
 ]
 
 
