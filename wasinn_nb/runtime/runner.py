@@ -11,7 +11,6 @@ import os
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,13 +37,22 @@ ModuleSource = str | os.PathLike[str] | bytes
 MAX_MODULE_BYTES = 1 << 30
 _POLL = 0.1  # seconds between checks of the deadline (and for a pending Ctrl-C) while waiting
 
-_active: weakref.WeakSet[StopSwitch] = weakref.WeakSet()
+#: Runs in progress (a run's job removes itself when its thread ends).
+_active: dict[StopSwitch, threading.Thread] = {}
 
 
-def stop_all(reason: str = "interrupted") -> None:
-    """Trip the stop switch of every run in progress (at exit, nothing is left running)."""
-    for switch in list(_active):
+def stop_all(reason: str = "interrupted", *, wait: float = GRACE) -> bool:
+    """Trip the stop switch of every run in progress; wait up to ``wait`` s for them to end.
+
+    Returns whether every run's thread has ended (one stuck in a backend may not have).
+    """
+    running = list(_active.items())
+    for switch, _ in running:
         switch.trip(reason)
+    deadline = time.monotonic() + wait
+    for _, job in running:
+        job.join(max(0.0, deadline - time.monotonic()))
+    return not any(job.is_alive() for _, job in running)
 
 
 class Runner:
@@ -148,13 +156,9 @@ class Runner:
         host = WasiNnHost(models, lambda line: err(f"[wasinn] {line}\n".encode()), record, limits,
                           switch)  # fmt: skip
         job = _Job(self, module, args, mappings, env or {}, out, err, host, switch, limits)
-        _active.add(switch)
-        try:
-            with self._ticker:
-                job.start()
-                _supervise(job, switch)
-        finally:
-            _active.discard(switch)
+        _active[switch] = job
+        job.start()
+        _supervise(job, switch)
         return job.result(started)
 
     def reset(self) -> None:
@@ -219,6 +223,10 @@ class _Job(threading.Thread):
         self.marks: dict[str, float] = {}
 
     def run(self) -> None:
+        with self.runner._ticker:  # ticks for as long as this guest runs, abandoned or not
+            self._work()
+
+    def _work(self) -> None:
         try:
             compiled, self.name_shown = self.runner.compile(self.module)
             self.marks["compiled"] = time.perf_counter()
@@ -232,6 +240,7 @@ class _Job(threading.Thread):
         finally:
             self.host.finish()
             self.done.set()
+            _active.pop(self.switch, None)
 
     def _store(self) -> Store:
         from wasmtime import Store, WasiConfig

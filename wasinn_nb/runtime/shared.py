@@ -8,13 +8,9 @@ import threading
 from collections.abc import Sequence
 
 from wasinn_nb.results import RunResult
-from wasinn_nb.runtime.runner import ModuleSource, Runner
+from wasinn_nb.runtime.runner import ModuleSource, Runner, stop_all
 
 __all__ = ["default_runner", "run"]
-
-# wasmtime objects free themselves through ctypes in __del__. Free them at exit while ctypes
-# still works, not during interpreter teardown (which prints "Exception ignored" noise).
-atexit.register(gc.collect)
 
 _default: Runner | None = None
 _default_lock = threading.Lock()
@@ -26,8 +22,20 @@ def default_runner() -> Runner:
     with _default_lock:
         if _default is None:
             _default = Runner()
-            atexit.register(_default.close)
         return _default
+
+
+@atexit.register
+def _shutdown() -> None:
+    """Stop what still runs, then free wasmtime's objects while ctypes still works.
+
+    Left to interpreter teardown, wasmtime objects print "Exception ignored" noise from their
+    ``__del__``; an engine freed under a guest thread still running can abort the process. A
+    run abandoned in an uncancellable backend call keeps its engine: the process exit frees it.
+    """
+    if stop_all("the process is exiting") and _default is not None:
+        _default.close()
+    gc.collect()
 
 
 def run(module: ModuleSource, args: Sequence[str] = (), **options: object) -> RunResult:
