@@ -231,3 +231,29 @@ def test_a_long_onnx_runtime_compute_is_cancelled_at_the_deadline():
     assert result.error == "timed out after 1 s"
     assert time.perf_counter() - start < 1.0 + SLACK
     assert any("ONNX Runtime inference was cancelled" in line for line in result.host_log)
+
+
+CREATE = """(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "new.txt")
+  (func (export "_start")
+    ;; path_open(preopen 3, no flags, "new.txt", O_CREAT, rights fd_write|fd_read) -> exit(errno)
+    (call $exit (call $open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 7)
+                            (i32.const 1) (i64.const 66) (i64.const 66) (i32.const 0)
+                            (i32.const 64)))))
+"""
+
+
+@pytest.mark.parametrize("spelling", ["{d}:ro", "{d}::{d}:ro", "{d}:{d}:readonly"])
+def test_a_read_only_dir_cannot_be_written(tmp_path, spelling):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    with Runner(cache_dir=None) as runner:
+        refused = runner.run(CREATE, dirs=[spelling.format(d=shared)])
+        assert not (shared / "new.txt").exists()
+        allowed = runner.run(CREATE, dirs=[str(shared)])
+    assert refused.exit_code not in (0, None), refused.error
+    assert allowed.exit_code == 0 and (shared / "new.txt").exists()

@@ -179,4 +179,7 @@ class Ticker:
 
     def _tick(self, wake: threading.Event) -> None:
         while not wake.wait(TICK):
-            self._engine.increment_epoch()
+            try:
+                self._engine.increment_epoch()
+            except ValueError:  # the engine was closed (the runner, or the process, is ending)
+                return
