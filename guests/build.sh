@@ -7,6 +7,10 @@
 #                             exit 0 with "toolchain not found, skipped" when the
 #                             toolchain is not installed
 #
+# guests/<name>.wasm is the only copy in the repository: setup.py copies it into
+# the wheel as it is (tests/test_wheel.py checks the bytes), so there is nothing
+# else to keep in sync.
+#
 # Toolchain: apt-get install -y rustc cargo libstd-rust-dev-wasm32 \
 #                               librust-png-dev librust-jpeg-decoder-dev
 set -euo pipefail
