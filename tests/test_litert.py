@@ -221,7 +221,7 @@ def test_a_wrong_element_type_is_invalid_argument():
 
 
 def test_targets_other_than_cpu_are_unsupported():
-    with pytest.raises(UnsupportedError, match="LiteRT runs on the CPU only"):
+    with pytest.raises(UnsupportedError, match="the litert backend runs on the CPU only"):
         _load(tiny_model(np.float32), ExecutionTarget.GPU)
 
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the backends: checking an input against what the model declares."""
+"""Helpers shared by the backends: checking a load's arguments and an input against the model."""
 
 from __future__ import annotations
 
@@ -8,9 +8,39 @@ import numpy as np
 import numpy.typing as npt
 
 from wasinn_nb.backends.base import TensorInfo
-from wasinn_nb.errors import InvalidInputError
+from wasinn_nb.enums import ExecutionTarget, GraphEncoding
+from wasinn_nb.errors import InvalidInputError, UnsupportedError
 
-__all__ = ["check_index", "check_input"]
+__all__ = ["check_index", "check_input", "single_cpu_model"]
+
+
+def single_cpu_model(
+    backend: str,
+    builders: Sequence[bytes],
+    encoding: GraphEncoding,
+    target: ExecutionTarget,
+    reads: GraphEncoding,
+) -> bytes:
+    """The one builder of a CPU-only backend that reads ``reads`` models, after checking.
+
+    Example:
+        >>> single_cpu_model("litert", [b"m"], GraphEncoding.ONNX, ExecutionTarget.CPU,
+        ...                  GraphEncoding.TENSORFLOWLITE)
+        Traceback (most recent call last):
+        ...
+        wasinn_nb.errors.UnsupportedError: litert cannot read onnx models
+    """
+    if encoding is not reads:
+        raise UnsupportedError(f"{backend} cannot read {encoding.name.lower()} models")
+    if target not in (ExecutionTarget.CPU, ExecutionTarget.AUTO):
+        raise UnsupportedError(
+            f"target {target.name.lower()}: the {backend} backend runs on the CPU only here; "
+            "try --backend openvino"
+        )
+    if len(builders) != 1:
+        kind = reads.name.lower()
+        raise InvalidInputError(f"{kind} models take 1 builder, got {len(builders)}")
+    return bytes(builders[0])
 
 
 def check_index(index: int, infos: Sequence[TensorInfo], kind: str) -> TensorInfo:

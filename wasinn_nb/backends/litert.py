@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from ai_edge_litert.interpreter import Interpreter
 
-from wasinn_nb.backends._common import check_index
+from wasinn_nb.backends._common import check_index, single_cpu_model
 from wasinn_nb.backends._reason import litert_reason, switch_hint
 from wasinn_nb.backends.base import DEFAULT_OPTIONS, Quantization, TensorInfo
 from wasinn_nb.backends.options import BackendOptions
@@ -201,16 +201,9 @@ class LiteRtBackend:
         options: BackendOptions = DEFAULT_OPTIONS,
     ) -> LiteRtGraph:
         """Check the single TFLite builder by building an interpreter from it."""
-        if encoding is not GraphEncoding.TENSORFLOWLITE:
-            raise UnsupportedError(f"litert cannot read {encoding.name.lower()} models")
-        if target not in (ExecutionTarget.CPU, ExecutionTarget.AUTO):
-            raise UnsupportedError(
-                f"target {target.name.lower()}: LiteRT runs on the CPU only here; "
-                "try --backend openvino"
-            )
-        if len(builders) != 1:
-            raise InvalidInputError(f"tensorflowlite models take 1 builder, got {len(builders)}")
-        return LiteRtGraph(bytes(builders[0]), options.threads)
+        reads = GraphEncoding.TENSORFLOWLITE
+        model = single_cpu_model(self.name, builders, encoding, target, reads)
+        return LiteRtGraph(model, options.threads)
 
 
 def create() -> LiteRtBackend:

@@ -26,13 +26,13 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from wasinn_nb.backends._common import check_index
+from wasinn_nb.backends._common import check_index, single_cpu_model
 from wasinn_nb.backends._reason import torch_reason
 from wasinn_nb.backends._torchscript import forward_inputs, load_torchscript
 from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import ExecutionTarget, GraphEncoding
-from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
+from wasinn_nb.errors import BackendError, InvalidInputError
 
 __all__ = ["TorchBackend", "TorchContext", "TorchGraph", "create"]
 
@@ -145,15 +145,8 @@ class TorchBackend:
         options: BackendOptions = DEFAULT_OPTIONS,
     ) -> TorchGraph:
         """Check and load the single TorchScript builder."""
-        if encoding is not GraphEncoding.PYTORCH:
-            raise UnsupportedError(f"pytorch cannot read {encoding.name.lower()} models")
-        if target not in (ExecutionTarget.CPU, ExecutionTarget.AUTO):
-            raise UnsupportedError(
-                f"target {target.name.lower()}: the pytorch backend runs on the CPU only here"
-            )
-        if len(builders) != 1:
-            raise InvalidInputError(f"pytorch models take 1 builder, got {len(builders)}")
-        return TorchGraph(load_torchscript(bytes(builders[0])), options.threads)
+        model = single_cpu_model(self.name, builders, encoding, target, GraphEncoding.PYTORCH)
+        return TorchGraph(load_torchscript(model), options.threads)
 
 
 def create() -> TorchBackend:
