@@ -130,7 +130,7 @@ def _litert(path: str, index: int) -> OutputQuantization | None:
     try:  # imported by name: its package has no type information
         litert: Any = importlib.import_module("ai_edge_litert.interpreter")
     except ImportError:
-        raise BackendUnavailableError("litert", "litert") from None
+        raise BackendUnavailableError("litert", "tflite") from None
 
     try:  # without delegates, so the operators listed are the model's own
         reader = litert.Interpreter(
