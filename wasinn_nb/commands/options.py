@@ -367,7 +367,7 @@ GUEST_OPTIONS: tuple[Option, ...] = (
             "dest": "dirs",
             "metavar": "DIR",
             "help": "give the guest a folder: DIR, GUEST:HOST (WasmEdge) or HOST::GUEST "
-            "(wasmtime); repeatable",
+            "(wasmtime), read-only with a trailing :ro (or WasmEdge's :readonly); repeatable",
         },
     ),
     Option(
