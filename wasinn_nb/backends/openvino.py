@@ -119,14 +119,16 @@ class OpenVinoContext:
         self._graph = graph
         self._request = graph.compiled.create_infer_request()
         self._computed = False
+        self._inputs: dict[int, npt.NDArray[np.generic]] = {}
 
     def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
         """Bind input ``index`` (the array is shared with OpenVINO, not copied)."""
         info = check_index(index, self._graph.inputs, "input")
         check_input(index, info, tensor)
-        self._request.set_input_tensor(
-            index, ov.Tensor(np.ascontiguousarray(tensor), shared_memory=True)
-        )
+        array = np.ascontiguousarray(tensor)
+        self._request.set_input_tensor(index, ov.Tensor(array, shared_memory=True))
+        # The request keeps only a pointer into the array: keep the array alive as long.
+        self._inputs[index] = array
 
     def compute(self) -> None:
         """Run the model."""
