@@ -426,19 +426,30 @@ class Kernel:
         return Trial(latency, outcome.strip()[:70] + self._new_stderr(since), answers)
 
     def answers(self) -> str:
-        """Whether the kernel still computes ``1+1`` (within 10 s)."""
+        """Whether the kernel still computes ``1+1`` (within 10 s).
+
+        ipykernel aborts execute requests that arrive just after a cell failed (its
+        stop-on-error), so an ``aborted`` reply is tried again, up to twice, and noted.
+        """
         results: list[str] = []
 
         def hook(message: dict[str, Any]) -> None:
             if message["msg_type"] == "execute_result":
                 results.append(message["content"]["data"].get("text/plain", ""))
 
-        try:
-            reply = self.client.execute_interactive("1+1", timeout=10, output_hook=hook)
-        except Exception as error:  # TimeoutError
-            return f"kernel answers: no ({type(error).__name__})"
+        aborted = 0
+        for _ in range(3):
+            try:
+                reply = self.client.execute_interactive("1+1", timeout=10, output_hook=hook)
+            except Exception as error:  # TimeoutError
+                return f"kernel answers: no ({type(error).__name__})"
+            if reply["content"]["status"] != "aborted":
+                break
+            aborted += 1
+            time.sleep(0.2)
+        note = f" (after {aborted} aborted)" if aborted else ""
         if reply["content"]["status"] == "ok" and results == ["2"]:
-            return "kernel answers: yes"
+            return f"kernel answers: yes{note}"
         content = reply["content"]
         return f"kernel answers: no ({content['status']} {content.get('ename', '')} {results})"
 
