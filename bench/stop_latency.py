@@ -110,8 +110,8 @@ def _u32(*values: int) -> bytes:
 def loop_model(trips: int = 10**12) -> bytes:
     """An ONNX model: ``out = x + trips`` as a ``Loop`` adding 1 per iteration.
 
-    The body's inputs have their own names (OpenVINO refuses a body input named like the outer
-    graph's input) and it uses all of them (OpenVINO drops unused ones, then refuses the body).
+    The body's inputs have their own names: OpenVINO refuses a body whose input is named like
+    the outer graph's input ("loop body graph canonical inputs size (2), does not match ...").
     """
     import onnx
     from onnx import TensorProto, helper
