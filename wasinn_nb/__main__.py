@@ -1,7 +1,5 @@
 """``python -m wasinn_nb`` runs the ``wasinn`` command line."""
 
-import sys
+from wasinn_nb.cli import wasinn_console
 
-from wasinn_nb.cli import main
-
-sys.exit(main())
+wasinn_console()

@@ -7,16 +7,18 @@ its report, and turn every error into one line on stderr and a non-zero exit sta
 
 from __future__ import annotations
 
+import atexit
 import enum
+import os
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TextIO
 
 from wasinn_nb.commands import CLI_COMMANDS, COMMANDS, Session
 from wasinn_nb.commands.options import TRACEBACK, HelpRequested, OptionParser, add_options
 from wasinn_nb.errors import OptionError, describe
 
-__all__ = ["ExitStatus", "im2tensor_main", "main"]
+__all__ = ["ExitStatus", "im2tensor_console", "im2tensor_main", "main", "wasinn_console"]
 
 
 class ExitStatus(enum.IntEnum):
@@ -114,3 +116,38 @@ def _call(
     if outcome.report:
         print(outcome.report, file=out)
     return outcome.status
+
+
+def wasinn_console() -> NoReturn:
+    """The ``wasinn`` console script: :func:`main`, then exit without interpreter teardown."""
+    _exit(_piped(main))
+
+
+def im2tensor_console() -> NoReturn:
+    """The ``im2tensor`` console script: :func:`im2tensor_main`, then exit the same way."""
+    _exit(_piped(im2tensor_main))
+
+
+def _piped(entry: Callable[[], int]) -> int:
+    """Run ``entry``; a reader that closed our stdout early (``| head``) ends it quietly."""
+    try:
+        return entry()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitStatus.ERROR)
+
+
+def _exit(status: int) -> NoReturn:
+    """Flush, run the atexit handlers (they stop runs and free wasmtime), then ``os._exit``.
+
+    Interpreter teardown can abort the process: wasmtime's runtime threads are still alive, and
+    one that reaches for the GIL while Python finalizes panics in Rust ("panic in a function
+    that cannot unwind"). A command line has nothing left to tear down, so it skips that step.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    atexit._run_exitfuncs()
+    os._exit(status)

@@ -153,3 +153,12 @@ def test_a_timeout_covers_a_slow_load(run, fake, monkeypatch):
     result, elapsed = _timed(run, module(LOAD, segments=[data(0x100, b"")]), timeout=0.3)
     assert result.error == "timed out after 0.3 s"
     assert elapsed < 0.3 + SLACK
+
+
+def test_a_guest_woken_by_the_deadline_that_then_returns_is_still_timed_out(run):
+    """The sleep ends when the run is stopped; ending right after is not a success."""
+    guest = _with_clocks(module(_sleep(3600).rsplit("\n", 1)[0].replace("(call $show ", "(drop ")))
+    assert "$dump" not in guest.split('(func (export "_start")')[1]
+    result, elapsed = _timed(run, guest, timeout=0.3)
+    assert (result.exit_code, result.error) == (None, "timed out after 0.3 s")
+    assert elapsed < 0.3 + SLACK

@@ -388,9 +388,10 @@ def _read_tensor(
         )
     data = memory.span(data_ptr, data_len, "tensor data")
     if data_len > budget:
+        left = f"the {format_size(budget)} left of" if budget else "all of"
         raise AbiError(
-            f"input tensors would hold more than the {format_size(budget)} left of "
-            "--max-tensor-bytes (finalize contexts you no longer need)",
+            f"an input of {data_len:,} bytes would need more than {left} --max-tensor-bytes "
+            "(finalize contexts you no longer need)",
             NnErrno.TOO_LARGE,
         )
     try:

@@ -27,7 +27,7 @@ class Limits:
         memory: Bytes of each linear memory of the guest (``--max-memory``); wasm32's own
             bound is 4 GiB.
         model_bytes: Bytes of one ``load``'s builders together (``--max-model-bytes``), checked
-            before anything is hashed or copied.
+            before anything is hashed or copied (the backend gets one copy of them).
         tensor_bytes: Bytes of input tensors held across live execution contexts, and of the
             tensors kept in the result (``--max-tensor-bytes``).
         captured_bytes: Characters of stdout and of stderr kept in the result (the tail);
@@ -40,7 +40,7 @@ class Limits:
     """
 
     memory: int = 2 * GiB
-    model_bytes: int = 1 * GiB
+    model_bytes: int = 512 * MiB
     tensor_bytes: int = 512 * MiB
     captured_bytes: int = 1 * MiB
     graphs: int = 64

@@ -35,7 +35,9 @@ _TYPES = {
     "tensor(int64)": DType.I64,
 }
 _CPU = "CPUExecutionProvider"
-_ERRORS_ONLY = 3  # ONNX Runtime severities: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal
+# ONNX Runtime severities: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal. Its errors reach the
+# user as the one line of a BackendError; logged as well, they would be raw stderr lines.
+_FATAL_ONLY = 4
 
 
 def _info(arg: Any) -> TensorInfo:
@@ -51,6 +53,7 @@ class OnnxRuntimeContext:
         self._feeds: dict[str, npt.NDArray[np.generic]] = {}
         self._outputs: list[npt.NDArray[np.generic]] | None = None
         self._options = ort.RunOptions()
+        self._options.log_severity_level = _FATAL_ONLY  # a cancelled run logs an error
 
     def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
         """Bind input ``index``."""
@@ -157,7 +160,7 @@ class OnnxRuntimeBackend:
         providers = self._chosen_providers(target, options.providers)
         check_onnx(builders[0])
         session_options = ort.SessionOptions()
-        session_options.log_severity_level = _ERRORS_ONLY
+        session_options.log_severity_level = _FATAL_ONLY
         session_options.add_session_config_entry("session.load_model_format", "ONNX")
         if options.threads is not None:
             session_options.intra_op_num_threads = options.threads

@@ -451,7 +451,7 @@ GUEST_OPTIONS: tuple[Option, ...] = (
         {
             "type": _typed(parse_size, "size"),
             "metavar": "SIZE",
-            "help": "most bytes one wasi-nn load may pass (default: 1G)",
+            "help": "most bytes one wasi-nn load may pass (default: 512M)",
         },
     ),
     Option(

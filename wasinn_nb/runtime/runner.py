@@ -47,10 +47,11 @@ def stop_all(reason: str = "interrupted", *, wait: float = GRACE) -> bool:
     Returns whether every run's thread has ended (one stuck in a backend may not have).
     """
     running = list(_active.items())
+    fresh = [job for switch, job in running if not switch.stopped]  # the rest had their grace
     for switch, _ in running:
         switch.trip(reason)
     deadline = time.monotonic() + wait
-    for _, job in running:
+    for job in fresh:
         job.join(max(0.0, deadline - time.monotonic()))
     return not any(job.is_alive() for _, job in running)
 
@@ -185,7 +186,9 @@ def _supervise(job: _Job, switch: StopSwitch) -> None:
     model cannot be cancelled) is left to finish on its own: it stops at its next epoch check.
     """
     try:
-        while not job.done.wait(min(switch.remaining() or _POLL, _POLL)):
+        while not job.done.wait(
+            _POLL if (left := switch.remaining()) is None else min(left, _POLL)
+        ):
             if switch.expired():
                 break
     except KeyboardInterrupt:
@@ -285,12 +288,16 @@ class _Job(threading.Thread):
         try:
             start(store)
         except ExitTrap as exit_:
-            return exit_.code, None
+            code: int | None = exit_.code
         except (Trap, WasmtimeError) as error:  # and WASI calls from a guest without memory
             if self.switch.stopped:
                 return None, self.switch.reason
             return None, f"trapped: {_cause(error)}{self._memory_note(store, instance)}"
-        return 0, None
+        else:
+            code = 0
+        if self.switch.stopped:  # woken by the stop (a sleep, a cancelled compute), then ended
+            return None, self.switch.reason
+        return code, None
 
     def _memory_note(self, store: Store, instance: Any) -> str:
         """A hint when a trap came with the guest's memory near ``--max-memory``."""
