@@ -191,9 +191,9 @@ def _supervise(job: _Job, switch: StopSwitch) -> None:
         ):
             if switch.expired():
                 break
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the user is waiting: give the guest less time to wind down
         switch.trip("interrupted")
-        job.done.wait(GRACE)
+        job.done.wait(GRACE / 2)
         raise
     if switch.stopped:
         job.done.wait(GRACE)
