@@ -131,7 +131,12 @@ class OpenVinoContext:
         self._inputs[index] = array
 
     def compute(self) -> None:
-        """Run the model."""
+        """Run the model on the bound inputs (all of them: OpenVINO would read unset memory)."""
+        missing = [
+            i.name or str(n) for n, i in enumerate(self._graph.inputs) if n not in self._inputs
+        ]
+        if missing:
+            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
         try:
             self._request.infer()
         except RuntimeError as error:

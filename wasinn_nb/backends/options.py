@@ -116,6 +116,8 @@ def parse_config(text: str | bytes) -> dict[str, Any]:
         config = json.loads(text) if text.strip() else {}
     except (ValueError, UnicodeDecodeError) as error:
         raise SpecError(f"backend config is not JSON: {error}") from None
+    except RecursionError:  # hostile nesting ([[[[…]]]]): json recurses per level
+        raise SpecError("backend config nests too deeply") from None
     if not isinstance(config, dict):
         raise SpecError("backend config must be a JSON object of options")
     return config
