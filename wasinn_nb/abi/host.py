@@ -7,7 +7,6 @@ never raise: each becomes an errno for the guest and one readable line for the u
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -259,7 +258,7 @@ class WasiNnHost:
             self.report(
                 f"wasi-nn load_by_name_with_config: ignored config keys: {', '.join(ignored)}"
             )
-        options = BackendOptions.from_config(json.dumps(settings), self.models.options)
+        options = self.models.options.with_config(settings)
         graph = self.models.load_named(_utf8(memory, name, length), options)
         self._add_graph(memory, graph, out)
 

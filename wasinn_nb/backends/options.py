@@ -99,9 +99,16 @@ class BackendOptions:
         Raises:
             SpecError: If the text is not a JSON object, or an option's value is bad.
         """
-        config = parse_config(text)
-        known = {k: v for k, v in config.items() if not unknown_keys({k: v})}
-        return (base or cls()).replace(known)
+        return (base or cls()).with_config(parse_config(text))
+
+    def with_config(self, config: Mapping[str, Any]) -> BackendOptions:
+        """These options with a parsed config's known keys applied (the rest are left out).
+
+        Raises:
+            SpecError: If an option's value is bad.
+        """
+        ignored = set(unknown_keys(config))
+        return self.replace({k: v for k, v in config.items() if str(k) not in ignored})
 
 
 def parse_config(text: str | bytes) -> dict[str, Any]:
