@@ -94,11 +94,13 @@ class RunResult(RichDisplay):
         args: The guest's arguments (without the program name).
         exit_code: The guest's exit status; ``None`` if it trapped or timed out.
         error: Why it did not exit normally (trap message, timeout), else ``None``.
-        stdout: Everything the guest wrote to stdout.
-        stderr: Everything the guest wrote to stderr.
-        input_records: Each tensor passed to ``set_input``, with its context and index.
-        output_records: Each tensor read with ``get_output``, with its context and index.
-        calls: Every wasi-nn call, with its errno and duration.
+        stdout: What the guest wrote to stdout (its last ``Limits.captured_bytes`` characters,
+            after a note of how many were dropped).
+        stderr: The same for stderr, with the host's ``[wasinn]`` lines.
+        input_records: Each tensor passed to ``set_input``, with its context and index (when
+            recording, up to ``Limits.tensor_bytes``).
+        output_records: Each tensor read with ``get_output``, likewise.
+        calls: The wasi-nn calls (the first ``Limits.call_records``), with errno and duration.
         context_graphs: The compiled graph behind each execution context (for benchmarks).
         host_log: One line per failed wasi-nn call, explaining the errno the guest got.
         timings: Seconds per phase.
