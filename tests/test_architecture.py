@@ -18,15 +18,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
     "enums": frozenset({"errors"}),
     "files": frozenset({"errors"}),
+    "progress": frozenset(),
     "im2tensor": frozenset({"errors", "enums", "files"}),
-    "data": frozenset({"errors", "files"}),
+    "data": frozenset({"errors", "files", "progress"}),
     "results": frozenset({"errors", "enums"}),
     "backends": frozenset({"errors", "enums"}),
     "abi": frozenset({"errors", "enums", "backends", "results"}),
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
     "commands": frozenset(
-        {"errors", "enums", "files", "im2tensor", "data", "results", "backends", "runtime", "viz"}
+        {"errors", "enums", "files", "progress", "im2tensor", "data", "results", "backends",
+         "runtime", "viz"}
     ),
     "cli": frozenset({"errors", "commands"}),
     "magics": frozenset({"errors", "enums", "commands", "backends", "results", "im2tensor", "viz"}),
