@@ -27,8 +27,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
     "commands": frozenset(
-        {"errors", "enums", "files", "progress", "im2tensor", "data", "results", "backends",
-         "runtime", "viz"}
+        {
+            "errors",
+            "enums",
+            "files",
+            "progress",
+            "im2tensor",
+            "data",
+            "results",
+            "backends",
+            "runtime",
+            "viz",
+        }
     ),
     "cli": frozenset({"errors", "commands"}),
     "magics": frozenset({"errors", "enums", "commands", "backends", "results", "im2tensor", "viz"}),

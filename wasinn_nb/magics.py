@@ -41,7 +41,8 @@ _OUT = Option(
     ("-o", "--result"),
     {"metavar": "NAME", "dest": "result_name", "help": "also store the result in NAME"},
 )
-#: Commands whose value is the point of calling them from a notebook: the magic returns it.
+#: Commands whose value is the point of calling them from a notebook: the magic returns it
+#: (and so Jupyter echoes it), unless ``-o NAME`` stores it.
 _RETURNS_VALUE = frozenset({"im2tensor", "fetch"})
 
 
@@ -200,7 +201,7 @@ class WasinnMagics(Magics):
             raise UsageError(outcome.problem)
         if isinstance(outcome.value, RunResult):
             self._show(outcome.value)
-        return outcome.value if name in _RETURNS_VALUE else None
+        return outcome.value if name in _RETURNS_VALUE and not out else None
 
     def _show(self, result: RunResult) -> None:
         if self.show == "none":

@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from contextlib import contextmanager
 from typing import Any, Protocol, TextIO, TypeVar
 
@@ -37,12 +37,12 @@ class Bar(Protocol):
 def in_jupyter() -> bool:
     """Whether this process is a Jupyter kernel (where a bar is best shown as a widget)."""
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _bar_class() -> tuple[Any, bool]:
-    """tqdm's notebook bar in a kernel with ipywidgets, else its text bar; and which one."""
+    """The class of bar: tqdm's widget in a kernel with ipywidgets, else its text bar."""
     if in_jupyter():
         from tqdm import notebook
 
@@ -85,7 +85,7 @@ def progress(
         >>> list(progress(["a", "b"], desc="letters", enabled=False))
         ['a', 'b']
     """
-    if total is None and hasattr(iterable, "__len__"):
+    if total is None and isinstance(iterable, Sized):
         total = len(iterable)
     bar = _make(total, desc, unit, False, enabled, file)
     try:

@@ -32,6 +32,7 @@ __all__ = [
     "NORMALIZE_OPTIONS",
     "NOTEBOOKS_OPTIONS",
     "PRELOAD_OPTIONS",
+    "QUIET",
     "REPEAT",
     "RUN_OPTIONS",
     "TO_PNG_OPTIONS",
@@ -204,6 +205,11 @@ LAYOUT = Option(
     },
 )
 
+QUIET = Option(
+    ("-q", "--quiet"),
+    {"action": "store_true", "help": "print nothing but errors (no progress bar either)"},
+)
+
 NORMALIZE_OPTIONS: tuple[Option, ...] = (
     Option(
         ("--scale",),
@@ -303,7 +309,7 @@ CONVERT_OPTIONS: tuple[Option, ...] = (
             "(default: $WASINN_MAX_PIXELS or 268435456, 16384x16384)",
         },
     ),
-    Option(("-q", "--quiet"), {"action": "store_true", "help": "print nothing but errors"}),
+    QUIET,
 )
 
 _TENSOR_IN = Option(("tensor",), {"metavar": "TENSOR", "help": "tensor file (raw or .npy)"})
@@ -495,6 +501,7 @@ FETCH_OPTIONS: tuple[Option, ...] = (
         {"metavar": "DIR", "help": "put the files here (default: the wasinn-nb data cache)"},
     ),
     Option(("--list",), {"action": "store_true", "help": "list what can be fetched"}),
+    QUIET,
 )
 
 
@@ -543,7 +550,7 @@ TRACEBACK = Option(
     {"action": "store_true", "help": "show the full traceback of an error (for bug reports)"},
 )
 
-BENCH_OPTIONS: tuple[Option, ...] = (*RUN_OPTIONS, REPEAT)
+BENCH_OPTIONS: tuple[Option, ...] = (*RUN_OPTIONS, REPEAT, QUIET)
 
 PRELOAD_OPTIONS: tuple[Option, ...] = (
     Option(("name",), {"metavar": "NAME", "help": "the name guests pass to load_by_name"}),

@@ -19,7 +19,16 @@ from wasinn_nb.errors import FetchError
 from wasinn_nb.files import atomic_write
 from wasinn_nb.progress import progress_bar
 
-__all__ = ["FetchError", "data_dir", "fetch", "fetch_asset", "mirror_dir", "resolve_names"]
+__all__ = [
+    "FetchError",
+    "availability",
+    "cached_path",
+    "data_dir",
+    "fetch",
+    "fetch_asset",
+    "mirror_dir",
+    "resolve_names",
+]
 
 _CHUNK = 1 << 20
 
@@ -68,7 +77,7 @@ def mirror_dir(mirror: str | os.PathLike[str] | None = None) -> Path | None:
         if path.is_dir():
             return path.resolve()
     shown = " and ".join(
-        f"{os.path.abspath(path)}{f' (from {why})' if why else ''}" for path, why in tried
+        f"{os.path.normpath(path)}{f' (from {why})' if why else ''}" for path, why in tried
     )
     raise FetchError(f"{what} is not a folder: tried {shown}")
 
@@ -145,11 +154,7 @@ def fetch_asset(
     progress: bool | None = None,
 ) -> Path:
     """Fetch one asset (see :func:`fetch`)."""
-    target = (
-        Path(dest) / asset.filename
-        if dest is not None
-        else data_dir() / asset.kind / asset.filename
-    )
+    target = cached_path(asset, dest)
     if target.is_file():
         if _digest(target) == asset.sha256:
             return target
@@ -176,6 +181,33 @@ def fetch_asset(
     raise FetchError(f"cannot fetch {asset.name}: {mirrored}; download: {'; '.join(failures)}")
 
 
+def cached_path(asset: Asset, dest: str | os.PathLike[str] | None = None) -> Path:
+    """Where ``asset`` is kept once fetched: in ``dest``, else ``data_dir()/<kind>``."""
+    folder = Path(dest) if dest is not None else data_dir() / asset.kind
+    return folder / asset.filename
+
+
+def availability(
+    asset: Asset, mirror: Path | None, dest: str | os.PathLike[str] | None = None
+) -> str:
+    """Where :func:`fetch_asset` would take ``asset`` from: cached, mirror, download or ``-``.
+
+    ``mirror`` is a resolved folder (:func:`mirror_dir`). A cached copy counts when its size is
+    right (:func:`fetch_asset` checks the digest too).
+
+    Example:
+        >>> from wasinn_nb.data import ASSETS
+        >>> availability(ASSETS["mobilenet.bin"], None, dest="/nonexistent")
+        'download'
+    """
+    cached = cached_path(asset, dest)
+    if cached.is_file() and cached.stat().st_size == asset.size:
+        return "cached"
+    if mirror is not None and asset.mirror is not None and (mirror / asset.mirror).is_file():
+        return "mirror"
+    return "download" if asset.urls else "-"
+
+
 def _digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -200,8 +232,13 @@ def _download(url: str, target: Path, asset: Asset, progress: bool | None) -> Pa
         # S310: the URLs are the manifest's own https addresses (and test servers)
         with (
             urllib.request.urlopen(url, timeout=30) as response,  # noqa: S310
-            progress_bar(asset.size, desc=asset.filename, unit="B", unit_scale=True,
-                         enabled=progress is not False) as bar,  # fmt: skip
+            progress_bar(
+                asset.size,
+                desc=asset.filename,
+                unit="B",
+                unit_scale=True,
+                enabled=progress is not False,
+            ) as bar,  # fmt: skip
             atomic_write(target) as out,
         ):
             _stream(response, out, asset, url, bar.update)
