@@ -72,22 +72,6 @@ def test_every_flag_and_every_fixed_value_of_every_command_completes():
                 assert complete(f"{name} {flag} ") == ("", list(values)), (name, flag)
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    pytest.importorskip("jupyter_client")
-    pytest.importorskip("ipykernel")
-    from jupyter_client.manager import start_new_kernel
-
-    manager, client = start_new_kernel(kernel_name="python3")
-    try:
-        reply = client.execute("%load_ext wasinn_nb", reply=True, timeout=60)
-        assert reply["content"]["status"] == "ok", reply["content"]
-        yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-
-
 @pytest.mark.parametrize(
     ("code", "offered"),
     [
