@@ -90,3 +90,25 @@ def test_the_kernel_completes_wasinn_lines(kernel, code, offered):
     assert reply["matches"] == offered  # nothing else: no %%ruby, %recall, range…
     fragment = code.rsplit(" ", 1)[-1].rpartition("=")[2]
     assert (reply["cursor_start"], reply["cursor_end"]) == (len(code) - len(fragment), len(code))
+
+
+def test_fetch_list_in_the_kernel_prints_the_whole_table(kernel):
+    """``%wasinn fetch --list``: every bundle and asset, where each would come from, no echo."""
+    from wasinn_nb.data import ASSETS, BUNDLES
+
+    printed, results = [], []
+
+    def collect(message: dict) -> None:
+        if message["msg_type"] == "stream":
+            printed.append(message["content"]["text"])
+        elif message["msg_type"] == "execute_result":
+            results.append(message["content"])
+
+    reply = kernel.execute_interactive("%wasinn fetch --list", output_hook=collect, timeout=60)
+    assert reply["content"]["status"] == "ok" and results == []
+    lines = "".join(printed).splitlines()
+    for name in (*BUNDLES, *ASSETS):
+        assert any(line.startswith(f"{name} ") for line in lines), name
+    rows = [line.split() for line in lines if line.split()[:1] and line.split()[0] in ASSETS]
+    assert {row[3] for row in rows} <= {"cached", "mirror", "download", "-"}
+    assert lines[-1].startswith("from: cached in ")
