@@ -101,15 +101,15 @@ def main() -> None:
     baseline_peak = peak_bytes(lambda: np.argmax(scores, axis=1))
     shown, base = statistics.median(display), statistics.median(baseline)
     print(f"{'':<28} {'median ms':>10} {'min ms':>8} {'peak extra MB':>14}")
-    print(
-        f"{'default display':<28} {shown:>10.1f} {min(display):>8.1f} {display_peak / 1e6:>14.2f}"
-    )
-    print(
-        f"{'np.argmax (baseline)':<28} {base:>10.1f} {min(baseline):>8.1f} {baseline_peak / 1e6:>14.2f}"
-    )
-    print(
-        f"display / argmax: {shown / base:.1f}x the time, {display_peak / baseline_peak:.1f}x the memory"
-    )
+    for name, times, peak in (
+        ("default display", display, display_peak),
+        ("np.argmax (baseline)", baseline, baseline_peak),
+    ):
+        print(
+            f"{name:<28} {statistics.median(times):>10.1f} {min(times):>8.1f} {peak / 1e6:>14.2f}"
+        )
+    ratio = display_peak / baseline_peak
+    print(f"display / argmax: {shown / base:.1f}x the time, {ratio:.1f}x the memory")
     print(
         f"targets: {shown:.1f} ms of {TARGET_MS:.0f} ms ({shown / TARGET_MS:.2f}x); "
         f"peak {display_peak / size:.2f}x the output's {size / 1e6:.1f} MB "
