@@ -450,8 +450,10 @@ def test_road_shaped_output_gets_the_road_labels_and_the_input_as_picture():
     np.testing.assert_array_equal(picture, photo)
     seg = recognize(np.zeros((1, 4, 512, 896), np.float32), image=picture)
     assert seg.labels == ROAD_LABELS and seg.palette == ROAD_PALETTE and seg.image is picture
-    nhwc = input_picture(np.full((1, 16, 16, 3), 0.5, np.float32))
-    assert nhwc.shape == (16, 16, 3) and int(nhwc[0, 0, 0]) == 128
+    rgb = np.zeros((1, 16, 16, 3), np.float32)
+    rgb[..., 0] = 0.5  # red, in an NHWC (TensorFlow-style, RGB) tensor
+    nhwc = input_picture(rgb)
+    assert nhwc.shape == (16, 16, 3) and nhwc[0, 0].tolist() == [0, 0, 128]  # BGR
 
 
 def test_run_display_is_the_summary_plus_one_view_per_recognised_output():

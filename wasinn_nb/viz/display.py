@@ -117,7 +117,8 @@ def input_picture(tensor: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8] | No
     """A BGR picture of an image-like input tensor (``[1, 3, H, W]`` or ``[1, H, W, 3]``).
 
     Float pixels 0..255 are taken as they are, 0..1 scaled by 255, others (normalized) scaled
-    from their min..max. The channels are taken as BGR, im2tensor's default order.
+    from their min..max. The colour order follows the layouts' conventions: NCHW is taken as
+    BGR (im2tensor's default, OpenVINO's models), NHWC as RGB (TensorFlow and TFLite models).
 
     Example:
         >>> input_picture(np.full((1, 3, 8, 8), 300.0, np.float32))[0, 0].tolist()
@@ -133,7 +134,7 @@ def input_picture(tensor: npt.NDArray[np.generic]) -> npt.NDArray[np.uint8] | No
     if array.shape[1] == 3 and min(array.shape[2:]) >= MIN_SIDE:
         planes = [array[0, c] for c in range(3)]
     elif array.shape[3] == 3 and min(array.shape[1:3]) >= MIN_SIDE:
-        planes = [np.ascontiguousarray(array[0, :, :, c]) for c in range(3)]
+        planes = [np.ascontiguousarray(array[0, :, :, c]) for c in (2, 1, 0)]  # RGB -> BGR
     else:
         return None
     low = min(float(p.min()) for p in planes)

@@ -27,6 +27,7 @@ __all__ = [
     "colorize_mask",
     "encode_jpeg",
     "encode_png",
+    "figure",
     "fit",
     "legend",
     "overlay",
@@ -202,6 +203,33 @@ def segmentation_picture(
         panels = [small.image, panels[0], blend(small)]
     picture = with_legend(side_by_side(panels), segmentation_legend(segmentation))
     return titled(picture, title) if title else picture
+
+
+def figure(
+    images: Sequence[BGRImage], titles: Sequence[str], *, height: int = 240, title: str = ""
+) -> BGRImage:
+    """Titled panels side by side, each scaled to ``height``, under an optional figure title.
+
+    Example:
+        >>> panels = [np.zeros((10, 10, 3), np.uint8), np.zeros((20, 10, 3), np.uint8)]
+        >>> figure(panels, ["a", "b"], height=40).shape[0] > 40
+        True
+    """
+    import cv2
+
+    if len(images) != len(titles):
+        raise ValueError(f"{len(images)} images but {len(titles)} titles")
+    panels = []
+    for image, name in zip(images, titles, strict=True):
+        width = max(1, round(image.shape[1] * height / image.shape[0]))
+        scaled = np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
+        panels.append(titled(scaled, name, size=0.5))
+    band = max(p.shape[0] for p in panels)
+    padded = [
+        np.vstack([p, np.full((band - p.shape[0], p.shape[1], 3), 255, np.uint8)]) for p in panels
+    ]
+    row = side_by_side(padded, gap=12)
+    return titled(row, title) if title else row
 
 
 def side_by_side(images: Sequence[BGRImage], *, gap: int = 8) -> BGRImage:
