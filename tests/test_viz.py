@@ -470,6 +470,6 @@ def test_run_display_is_the_summary_plus_one_view_per_recognised_output():
     (view,) = result_views(run)
     assert view.title == "output 0: segmentation 16x16, 3 classes"
     (top,) = result_views(_run(np.array([[0.1, 0.9]], np.float32)))
-    assert type(top).__name__ == "TopKView" and top.names == ["1", "0"]
+    assert type(top).__name__ == "TopKView" and top.names == ["class 1", "class 0"]
     plain = _run(np.zeros((1, 64, 4, 4), np.float32))
     assert result_views(plain) == [] and "<img" not in plain._repr_mimebundle_()["text/html"]

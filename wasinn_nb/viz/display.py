@@ -66,7 +66,7 @@ def recognize(
         >>> recognize(np.zeros((1, 4, 16, 16), np.float32))
         <Segmentation 16x16, 4 classes: class 0 100.0%, class 1 0.0%, class 2 0.0%, class 3 0.0%>
         >>> recognize(np.array([[0.1, 0.9]], np.float32))
-        <Classification 2 classes; top-1 1 '1' 0.9>
+        <Classification 2 classes; top-1 1 'class 1' 0.9>
         >>> recognize(np.zeros((3, 5), np.float32)) is None
         True
     """
@@ -104,6 +104,8 @@ def _is_class_map(array: npt.NDArray[np.generic]) -> bool:
 
 
 def _probabilities(array: npt.NDArray[np.generic], labels: Any) -> Classification:
+    if labels is None:
+        labels = [f"class {i}" for i in range(array.size)]
     if array.dtype == np.uint8:
         return Classification.from_output(array, labels, scale=1 / 255)
     scores = Classification.from_output(array, labels)
@@ -185,7 +187,9 @@ def _segmentation_title(result: Segmentation) -> str:
 def summary_html(result: RunResult) -> str:
     """The summary table of a run: status, tensors, and where the time went."""
     status = f"exit {result.exit_code}" if result.error is None else html.escape(result.error)
-    rows = [f"<tr><th align=left>{html.escape(result.module)}</th><td>{status}</td></tr>"]
+    name = html.escape(result.module.replace("\\", "/").rpartition("/")[2] or result.module)
+    module = f'<th align=left title="{html.escape(result.module)}">{name}</th>'
+    rows = [f"<tr>{module}<td>{status}</td></tr>"]
     for kind, records in (("input", result.input_records), ("output", result.output_records)):
         for r in records:
             shape = "x".join(map(str, r.array.shape))

@@ -160,7 +160,9 @@ class SegmentationView(_StaticPicture, w.VBox):  # type: ignore[misc]
             control.observe(self._arrange, names="value")
         head = [_title(title)] if title else []
         toolbar = w.HBox([self.mode, self.enlarge])
-        body = w.HBox([self.panels, side], layout=w.Layout(align_items="flex-start"))
+        body = w.HBox(  # an enlarged picture pushes the controls below it, if it must
+            [self.panels, side], layout=w.Layout(align_items="flex-start", flex_flow="row wrap")
+        )
         super().__init__([*head, toolbar, body])
         self._arrange()
 
