@@ -196,10 +196,12 @@ def assert_key_numbers_are_fresh(path: Path, executed: Any) -> None:
     tool = committed_tool()
     committed = tool.key_numbers(nbformat.read(REPO / "notebooks" / path.name, as_version=4))
     fresh = tool.key_numbers(executed)
-    assert set(fresh) == set(committed), f"{path.name}: cells changed; {RERUN} {path.name}"
+    assert set(fresh) == set(committed), (
+        f"{path.name}: cells changed; {RERUN} notebooks/{path.name}"
+    )
     for cell, text in fresh.items():
         assert text == committed[cell], (
-            f"{path.name}: the committed output of cell {cell} is stale; {RERUN} {path.name}\n"
+            f"{path.name}: the committed output of cell {cell} is stale; {RERUN} notebooks/{path.name}\n"
             f"--- committed\n{committed[cell]}\n--- now\n{text}"
         )
 
@@ -222,7 +224,9 @@ def test_notebook_is_stored_executed_without_photo_pixels(path: Path) -> None:
         if cell.cell_type != "code":
             continue
         where = f"{path.name} cell {index}"
-        assert cell.execution_count is not None, f"{where} was not executed; {RERUN} {path.name}"
+        assert cell.execution_count is not None, (
+            f"{where} was not executed; {RERUN} notebooks/{path.name}"
+        )
         for output in cell.outputs:
             data = output.get("data", {})
             assert tool.WIDGET_VIEW not in data, f"{where}: a live widget view; {RERUN}"
