@@ -201,7 +201,7 @@ def assert_key_numbers_are_fresh(path: Path, executed: Any) -> None:
     )
     for cell, text in fresh.items():
         assert text == committed[cell], (
-            f"{path.name}: the committed output of cell {cell} is stale; {RERUN} notebooks/{path.name}\n"
+            f"{path.name}: cell {cell}'s committed output is stale; {RERUN} notebooks/{path.name}\n"
             f"--- committed\n{committed[cell]}\n--- now\n{text}"
         )
 
