@@ -117,7 +117,9 @@ tensor
 
 # Every selector below is scoped to the output of the cell that displays the view.
 VIEW = ".wasinn-check-view"
-OVERLAY = f"{VIEW} img.wasinn-check-overlay"
+OVERLAY = (
+    f"{VIEW} img.wasinn-check-overlay, {VIEW} .wasinn-check-overlay img"  # Image, OverlayImage
+)
 SLIDER = f"{VIEW} .wasinn-check-opacity"
 HANDLE = f"{SLIDER} .noUi-handle"
 TRACK = f"{SLIDER} .noUi-target"
@@ -541,11 +543,32 @@ def check_enlarge_and_modes(page: Any, shots: Path, deadline: Deadline) -> str:
     page.locator(f"{VIEW} .wasinn-check-mode button", has_text="overlay").first.click()
     wait_for_images(page, VIEW, 1, deadline, "the overlay alone showed again")
 
+    hover = check_hover(page, deadline)
     old = read_overlay(page)["src"]
     page.locator(f"{VIEW} .widget-checkbox input").first.click()
     if not wait_for_new_overlay(page, old, min(20.0, deadline.left("a toggle redrew"))):
         raise CheckFailedError("turning a class toggle off did not redraw the overlay")
-    return f"enlarge {before:.0f} -> {after:.0f} px, side by side 3 panels, toggle redrew"
+    return f"enlarge {before:.0f} -> {after:.0f} px, side by side 3 panels, {hover}, toggle redrew"
+
+
+def check_hover(page: Any, deadline: Deadline) -> str:
+    """Hovering the overlay's centre (the synthetic car) reads its class under the picture."""
+    readout = page.locator(f"{VIEW} .wasinn-pixel-readout")
+    if not readout.count():
+        return "no hover readout (anywidget not installed)"
+    box = page.locator(OVERLAY).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    try:
+        page.wait_for_function(
+            "(el) => el.textContent.includes(': car')",
+            arg=readout.element_handle(),
+            timeout=min(10000.0, deadline.ms("the hover readout")),
+        )
+    except Exception as error:
+        if type(error).__name__ != "TimeoutError":
+            raise
+        raise CheckFailedError(f"hovering the car reads {readout.inner_text()!r}") from None
+    return f"hover reads {readout.inner_text().strip()!r}"
 
 
 LABEL_SIZES_JS = """(labels) => labels.map(label => {

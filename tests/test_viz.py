@@ -473,3 +473,18 @@ def test_run_display_is_the_summary_plus_one_view_per_recognised_output():
     assert type(top).__name__ == "TopKView" and top.names == ["class 1", "class 0"]
     plain = _run(np.zeros((1, 64, 4, 4), np.float32))
     assert result_views(plain) == [] and "<img" not in plain._repr_mimebundle_()["text/html"]
+
+
+def test_overlay_hover_carries_a_small_class_map():
+    pytest.importorskip("anywidget")
+    from wasinn_nb.viz.widgets import HOVER_SIDE, SegmentationView
+
+    mask = np.zeros((600, 1024), np.int32)
+    mask[:, 512:] = 1
+    view = SegmentationView(np.zeros((600, 1024, 3), np.uint8), Segmentation(mask, ("a", "b")))
+    overlay = view.overlay_image
+    assert type(overlay).__name__ == "OverlayImage" and overlay.labels == ["a", "b"]
+    assert overlay.image_shape == [600, 1024] and overlay.class_shape == [300, HOVER_SIDE]
+    classes = np.frombuffer(overlay.classes, np.uint8).reshape(overlay.class_shape)
+    assert classes[:, :256].max() == 0 and classes[:, 256:].min() == 1
+    assert "wasinn-pixel-readout" in str(overlay._esm)  # the front end, read from package data

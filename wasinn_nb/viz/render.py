@@ -222,7 +222,9 @@ def figure(
     panels = []
     for image, name in zip(images, titles, strict=True):
         width = max(1, round(image.shape[1] * height / image.shape[0]))
-        scaled = np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
+        scaled = np.asarray(
+            cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), np.uint8
+        )
         panels.append(titled(scaled, name, size=0.5))
     band = max(p.shape[0] for p in panels)
     padded = [

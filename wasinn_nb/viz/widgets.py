@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import html
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -53,8 +55,64 @@ def _image(picture: npt.NDArray[np.uint8], **layout: Any) -> w.Image:
     return w.Image(value=value, format=kind, layout=w.Layout(**layout))
 
 
-def _update(image: w.Image, picture: npt.NDArray[np.uint8]) -> None:
+def _update(image: Any, picture: npt.NDArray[np.uint8]) -> None:
     image.value, image.format = _encode(picture)
+
+
+#: The class map an OverlayImage sends for hovering has at most this many pixels a side.
+HOVER_SIDE = 512
+
+
+def _overlay_image(picture: npt.NDArray[np.uint8], segmentation: Segmentation) -> Any:
+    """The overlay's picture, an OverlayImage where anywidget is installed, else an Image.
+
+    An OverlayImage's front end reads the class of the pixel under the pointer from a class map
+    of at most :data:`HOVER_SIDE` pixels a side, sent once with the view.
+    """
+    try:
+        import anywidget  # noqa: F401 - only to know it is there
+    except ImportError:
+        return _image(picture)
+    import cv2
+
+    mask = segmentation.mask
+    factor = min(1.0, HOVER_SIDE / max(mask.shape))
+    small = mask
+    if factor < 1.0:
+        size = (max(1, round(mask.shape[1] * factor)), max(1, round(mask.shape[0] * factor)))
+        small = np.asarray(cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST), np.int32)
+    value, kind = _encode(picture)
+    return _overlay_class()(
+        value=value,
+        format=kind,
+        classes=np.clip(small, 0, 255).astype(np.uint8).tobytes(),
+        class_shape=list(small.shape),
+        image_shape=list(mask.shape),
+        labels=list(segmentation.labels),
+    )
+
+
+@functools.cache
+def _overlay_class() -> type:
+    """OverlayImage, defined on first use (anywidget is optional)."""
+    import anywidget
+    import traitlets
+
+    class OverlayImage(anywidget.AnyWidget):
+        """A picture whose front end shows the class of the pixel under the pointer."""
+
+        _esm = Path(__file__).with_name("static") / "overlay.js"
+        value = traitlets.Bytes(b"").tag(sync=True)
+        format = traitlets.Unicode("png").tag(sync=True)
+        classes = traitlets.Bytes(b"").tag(sync=True)  # one byte per pixel, row by row
+        class_shape = traitlets.List([0, 0]).tag(sync=True)
+        image_shape = traitlets.List([0, 0]).tag(sync=True)
+        labels: Any = traitlets.List([]).tag(sync=True)
+
+        def __repr__(self) -> str:
+            return "<OverlayImage>"
+
+    return OverlayImage
 
 
 def _caption(text: str) -> w.HTML:
@@ -147,9 +205,9 @@ class SegmentationView(_StaticPicture, w.VBox):  # type: ignore[misc]
                 "the overlay alone, large", "original | segmentation | overlay"],
         )  # fmt: skip
         self.enlarge = w.ToggleButton(value=False, description="enlarge", icon="expand")
-        self.overlay_image = _image(self._overlay_pixels())
+        self.overlay_image = _overlay_image(self._overlay_pixels(), seg)
         self.panels = w.Box(layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
-        self._side_by_side: list[tuple[w.Image, w.VBox]] | None = None
+        self._side_by_side: list[tuple[Any, w.VBox]] | None = None
         side = w.VBox(
             [self.opacity, w.HTML("<b>classes</b> (pixel share)"), w.VBox(self.toggles)],
             layout=w.Layout(margin="0 0 0 16px", min_width="260px"),
