@@ -249,7 +249,7 @@ class SegmentationView(_StaticPicture, w.VBox):  # type: ignore[misc]
         self.enlarge.description = "shrink" if big else "enlarge"
         self.enlarge.icon = "compress" if big else "expand"
         if self.mode.value == "overlay":
-            self.overlay_image.layout = w.Layout(width=f"{OVERLAY_WIDTH[big]}px", max_width="100%")
+            _size(self.overlay_image, f"{OVERLAY_WIDTH[big]}px")
             self.panels.children = [self.overlay_image]
             return
         width = f"{PANEL_WIDTH[big]}px"
@@ -263,11 +263,16 @@ class SegmentationView(_StaticPicture, w.VBox):  # type: ignore[misc]
                 for name, picture in named
             ]
         for picture, _ in self._side_by_side:
-            picture.layout = w.Layout(width=width, max_width="100%")
+            _size(picture, width)
         self.panels.children = [box for _, box in self._side_by_side]
 
     def __repr__(self) -> str:
         return f"<SegmentationView {self.segmentation!r}>"
+
+
+def _size(picture: Any, width: str) -> None:
+    """Set a picture's width in place (its layout stays the same widget, so views follow)."""
+    picture.layout.width, picture.layout.max_width = width, "100%"
 
 
 def _swatch(color: str) -> str:
