@@ -48,8 +48,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 #: Third-party front-end and engine packages, and the only layers that may import them.
 OWNERS = {
     "IPython": {"magics"},
-    "traitlets": {"magics"},
+    "traitlets": {"magics", "viz.widgets"},  # the widgets' synced traits
     "ipywidgets": {"viz.widgets"},
+    "anywidget": {"viz.widgets"},
     "wasmtime": {"abi", "runtime"},
     "openvino": {"backends"},
     "onnxruntime": {"backends"},

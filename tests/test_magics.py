@@ -194,3 +194,36 @@ def test_fetch_uses_the_configured_mirror(ip, tmp_path, magics):
     assert paths["bird.jpg"] == tmp_path / "bird.jpg"
     with pytest.raises(UsageError, match="unknown asset 'bird'"):
         ip.run_line_magic("wasinn", f"fetch bird --dest {tmp_path}")
+
+
+@pytest.mark.openvino
+def test_default_display_of_a_road_run_is_one_summary_with_a_segmentation_view(
+    ip, road_workdir, monkeypatch
+):
+    """``show = 'widget'`` (the default): one display, the summary plus a SegmentationView."""
+    pytest.importorskip("openvino")
+    pytest.importorskip("ipywidgets")
+    import wasinn_nb.magics as magics_module
+    from wasinn_nb.viz.display import result_views
+
+    shown = []
+    monkeypatch.setattr(magics_module, "display", lambda *objs, **kw: shown.append((objs, kw)))
+    ip.run_line_magic("config", "WasinnMagics.show = 'widget'")
+    ip.run_line_magic("wasinn", f"run {GUESTS / 'road-seg.wasm'} --dir .:. -o road -- {ROAD_ARGS}")
+    result = ip.user_ns["road"]
+    assert shown == [((result,), {})]  # exactly one render
+    bundle = result._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].count("<img") == 1 and "<table>" in bundle["text/html"]
+    (view,) = result_views(result)
+    assert type(view).__name__ == "SegmentationView"
+    assert view.segmentation.labels == ROAD_LABELS and view.visible == [1, 2, 3]
+    assert view.segmentation.shares["road"] == pytest.approx(0.192, abs=0.01)
+    assert view.segmentation.image is not None  # the input tensor, drawn under the overlay
+
+    shown.clear()
+    ip.run_line_magic("config", "WasinnMagics.show = 'png'")
+    ip.run_line_magic("wasinn", f"run {GUESTS / 'road-seg.wasm'} --dir .:. -- {ROAD_ARGS}")
+    ((static,), options) = shown[0]
+    assert len(shown) == 1 and options == {"raw": True}
+    assert set(static) == {"text/plain", "text/html"}

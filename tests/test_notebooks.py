@@ -4,6 +4,10 @@ nbclient, not nbmake: nbmake reports a notebook as passing when a cell fails wit
 ``UsageError`` (which the magics raise on purpose), so a broken ``%wasinn`` line would slip by.
 Executed copies are kept under ``artifacts/notebooks/`` for a look at their outputs.
 
+They are committed executed (``scripts/execute_notebooks.py`` writes them, without the pixels of
+fixture photos); each run here compares the text of the cells tagged ``key-numbers`` with the
+committed outputs, so a change that moves a number fails until the notebooks are re-executed.
+
 They run from a folder outside the checkout, copied there by ``wasinn notebooks``'s function,
 so a notebook that reaches into the repository (``../guests/…``) fails here. Only the
 optional EfficientNet-Lite0 section needs the checkout (its export script), and it runs from
@@ -17,6 +21,7 @@ A separate test runs the classification notebook with the extra, for its optiona
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +32,7 @@ from _paths import FIXTURES, REPO
 from wasinn_nb.commands.notebooks import copy_notebooks
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+EXECUTE_SCRIPT = REPO / "scripts" / "execute_notebooks.py"
 ARTIFACTS = REPO / "artifacts" / "notebooks"
 
 #: The ``export`` extra's packages (pyproject.toml), as imported; not part of ``.[all]``. They
@@ -126,8 +132,10 @@ PRINTS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Each notebook, with the packages of ``.[all]`` only."""
-    text = printed(execute(path, monkeypatch, tmp_path, extra=False))
+    """Each notebook, with the packages of ``.[all]`` only; its key numbers as committed."""
+    notebook = execute(path, monkeypatch, tmp_path, extra=False)
+    assert_key_numbers_are_fresh(path, notebook)
+    text = printed(notebook)
     assert "was imported" in text
     for line in PRINTS.get(path.name, []):
         assert line in text
@@ -168,13 +176,92 @@ def test_the_hidden_packages_are_every_extra_with_torch_and_all_has_none() -> No
     assert not with_torch & set(everything.partition("[")[2].rstrip("]").split(","))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_is_stored_without_outputs(path: Path) -> None:
+RERUN = "run: WASINN_MIRROR=../shared/fixtures python scripts/execute_notebooks.py"
+
+
+def committed_tool() -> Any:
+    """``scripts/execute_notebooks.py``, the tool that writes the committed outputs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("execute_notebooks", EXECUTE_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_key_numbers_are_fresh(path: Path, executed: Any) -> None:
+    """The text of each ``key-numbers`` cell is what the committed notebook shows."""
     nbformat = pytest.importorskip("nbformat")
+    tool = committed_tool()
+    committed = tool.key_numbers(nbformat.read(REPO / "notebooks" / path.name, as_version=4))
+    fresh = tool.key_numbers(executed)
+    assert set(fresh) == set(committed), (
+        f"{path.name}: cells changed; {RERUN} notebooks/{path.name}"
+    )
+    for cell, text in fresh.items():
+        assert text == committed[cell], (
+            f"{path.name}: cell {cell}'s committed output is stale; {RERUN} notebooks/{path.name}\n"
+            f"--- committed\n{committed[cell]}\n--- now\n{text}"
+        )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_executed_without_photo_pixels(path: Path) -> None:
+    """Committed with outputs (GitHub shows them), but no fixture-photo pixels, no live widgets.
+
+    Cells tagged ``photo`` keep their text and a line saying the picture appears when you run
+    the notebook; cells tagged ``key-numbers`` are what the run above compares.
+    """
+    nbformat = pytest.importorskip("nbformat")
+    tool = committed_tool()
     notebook = nbformat.read(path, as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            assert not cell.outputs and cell.execution_count is None, f"{path.name}: clear outputs"
+    assert "widgets" not in notebook.metadata, f"{path.name}: saved widget state; {RERUN}"
+    assert tool.key_numbers(notebook), (
+        f"{path.name}: tag the cells whose numbers matter key-numbers"
+    )
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        where = f"{path.name} cell {index}"
+        assert cell.execution_count is not None, (
+            f"{where} was not executed; {RERUN} notebooks/{path.name}"
+        )
+        for output in cell.outputs:
+            data = output.get("data", {})
+            assert tool.WIDGET_VIEW not in data, f"{where}: a live widget view; {RERUN}"
+            if output.output_type == "error":
+                assert tool.is_tagged(cell, "raises-exception"), f"{where} failed: {output.ename}"
+            if tool.is_tagged(cell, tool.PHOTO):
+                assert not [kind for kind in data if kind.startswith("image/")], where
+                assert "<img" not in "".join(data.get("text/html", "")), where
+            assert str(REPO) not in json.dumps(output), f"{where} shows a path of this machine"
+        if tool.is_tagged(cell, tool.PHOTO):
+            assert tool.output_text(cell.outputs[-1]) == tool.PLACEHOLDER, where
+
+
+def test_prepare_for_commit_strips_photos_and_widgets_only() -> None:
+    nbformat = pytest.importorskip("nbformat")
+    tool = committed_tool()
+    v4 = nbformat.v4
+    png = {"image/png": "iVBORw0KGgo=", "text/plain": "<Image>"}
+    widget = {tool.WIDGET_VIEW: {"model_id": "x"}, "text/plain": "<View>", "image/png": "AA=="}
+    html = {"text/html": "<table><tr><td>exit 0</td></tr></table><br><img src='data:x'>",
+            "text/plain": "<RunResult>", tool.WIDGET_VIEW: {"model_id": "y"}}  # fmt: skip
+    photo = v4.new_code_cell("show()", metadata={"tags": ["photo"]})
+    photo.outputs = [v4.new_output("stream", name="stdout", text=f"wrote {REPO}/x.png\n"),
+                     v4.new_output("display_data", data=png),
+                     v4.new_output("display_data", data=html)]  # fmt: skip
+    chart = v4.new_code_cell("chart()")
+    chart.outputs = [v4.new_output("display_data", data=widget)]
+    notebook = v4.new_notebook(cells=[photo, chart], metadata={"widgets": {"state": {}}})
+    tool.prepare_for_commit(notebook, tool.local_paths(FIXTURES))
+    assert "widgets" not in notebook.metadata
+    text, table, placeholder = photo.outputs
+    assert text.text == "wrote x.png\n" and placeholder.text == tool.PLACEHOLDER
+    assert table.data == {"text/html": "<table><tr><td>exit 0</td></tr></table><br>",
+                          "text/plain": "<RunResult>"}  # fmt: skip
+    assert chart.outputs[0].data == {"text/plain": "<View>", "image/png": "AA=="}
 
 
 JUPYTERLAB_CHECK = """\

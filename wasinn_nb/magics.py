@@ -204,26 +204,23 @@ class WasinnMagics(Magics):
         return outcome.value if name in _RETURNS_VALUE and not out else None
 
     def _show(self, result: RunResult) -> None:
+        """One display of a run: its summary, and a view of each output it recognises.
+
+        ``widget`` (default) is the RunResult's own rich display (SegmentationView / TopKView
+        for score maps, class maps and classifier vectors; a PNG where widgets do not run);
+        ``png`` the same without the live widget; ``text`` one line; ``none`` nothing.
+        """
         if self.show == "none":
             return
-        print(f"{result!r} -> _wasinn")
         if self.show == "text" or not result.outputs:
+            print(f"{result!r} -> _wasinn")
             return
         if self.show == "widget":
-            from wasinn_nb.viz.widgets import TensorView
-
-            display(*(TensorView(array) for array in result.outputs))  # type: ignore[no-untyped-call]
+            display(result)  # type: ignore[no-untyped-call]
             return
-        from IPython.display import Image
-
-        from wasinn_nb.im2tensor.stats import guess_channel_axis
-        from wasinn_nb.viz.render import encode_png, tensor_grid
-
-        for array in result.outputs:
-            axis = guess_channel_axis(array.shape)
-            if axis is not None:
-                picture = Image(data=encode_png(tensor_grid(array, axis)))  # type: ignore[no-untyped-call]
-                display(picture)  # type: ignore[no-untyped-call]
+        bundle = result._repr_mimebundle_() or {}
+        static = {k: v for k, v in bundle.items() if not k.startswith("application/vnd.jupyter")}
+        display(static, raw=True)  # type: ignore[no-untyped-call]
 
 
 def _magic_help() -> str:
