@@ -25,8 +25,20 @@ ALLOWED: dict[str, frozenset[str]] = {
     "abi": frozenset({"errors", "enums", "backends", "results"}),
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
+    "build": frozenset({"errors", "files", "data"}),
     "commands": frozenset(
-        {"errors", "enums", "files", "im2tensor", "data", "results", "backends", "runtime", "viz"}
+        {
+            "errors",
+            "enums",
+            "files",
+            "im2tensor",
+            "data",
+            "results",
+            "backends",
+            "runtime",
+            "viz",
+            "build",
+        }
     ),
     "cli": frozenset({"errors", "commands"}),
     "magics": frozenset({"errors", "enums", "commands", "backends", "results", "im2tensor", "viz"}),
