@@ -126,9 +126,11 @@ def _bindings_digest(lang: str, folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _key(source: str, lang: str, release: bool, chain: Toolchain, flags: str, folder: Path) -> str:
+def _key(source: str, lang: str, release: bool, chain: Toolchain, flags: str, folder: Path,
+         where: str) -> str:  # fmt: skip
+    """The cache key; ``where`` (label and offset) because the kept warnings name lines."""
     parts = {"builder": _VERSION, "lang": lang, "release": release, "source": source,
-             "toolchain": chain.digest, "flags": flags,
+             "toolchain": chain.digest, "flags": flags, "where": where,
              "bindings": _bindings_digest(lang, folder)}  # fmt: skip
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:40]
 
@@ -203,7 +205,7 @@ def build_guest(
     chain = rust_toolchain() if lang == "rust" else c_toolchain()
     nn = bindings(lang)
     flags = rust_manifest(nn) if lang == "rust" else " ".join(c_flags(release, nn))
-    entry = folder / "out" / _key(source, lang, release, chain, flags, nn)
+    entry = folder / "out" / _key(source, lang, release, chain, flags, nn, f"{label}:{offset}")
     hit = _cached(entry, name)
     if hit is not None:
         path, warnings = hit

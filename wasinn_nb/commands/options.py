@@ -500,7 +500,7 @@ _BUILD: tuple[Option, ...] = (
         ("--run",),
         {
             "action": "store_true",
-            "help": "then run it, as 'run' does, with the options and ARGS that follow",
+            "help": "run it once built, as 'run' does, with the run options and ARGS given here",
         },
     ),
 )
