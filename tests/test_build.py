@@ -150,8 +150,10 @@ def test_a_rust_cell_builds_runs_and_matches_the_prebuilt_road_seg_bit_for_bit(
     assert mine.outputs[0].tobytes() == prebuilt.outputs[0].tobytes()
     assert mine.outputs[0].size == 4 * 512 * 896
     with capsys.disabled():
-        print(f"\n  rust cell: cold {cold.seconds:.2f} s, cached {cached.seconds:.3f} s, "
-              f"changed {rebuilt.seconds:.2f} s")  # fmt: skip
+        print(
+            f"\n  rust cell: cold {cold.seconds:.2f} s, cached {cached.seconds:.3f} s, "
+            f"changed {rebuilt.seconds:.2f} s"
+        )
 
 
 def test_a_type_error_is_a_usage_error_naming_the_cell_line(shell, rust):
@@ -211,8 +213,14 @@ def test_the_c_route_builds_and_runs_the_identity_model_guest(shell, clang, tmp_
 def test_an_unchanged_cell_comes_from_the_cache_in_a_fresh_process_too(clang, tmp_path):
     (tmp_path / "hello.c").write_text('#include <stdio.h>\nint main(void) { puts("hi"); }\n')
     out = io.StringIO()
-    assert main(["build", str(tmp_path / "hello.c"), "--wasm", str(tmp_path / "a.wasm")],
-                stdout=out, stderr=io.StringIO()) == 0  # fmt: skip
+    assert (
+        main(
+            ["build", str(tmp_path / "hello.c"), "--wasm", str(tmp_path / "a.wasm")],
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+        == 0
+    )
     import subprocess
     import sys
 
@@ -224,8 +232,10 @@ def test_an_unchanged_cell_comes_from_the_cache_in_a_fresh_process_too(clang, tm
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "hello.c"), str(tmp_path / "a.wasm")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.split() == ["True", "True"]
 
 
@@ -246,8 +256,9 @@ def test_without_a_toolchain_the_magic_says_what_to_install_and_nothing_else_bre
     )
     with pytest.raises(UsageError) as c:
         shell.run_cell_magic("wasinn", "build --lang c", "int main(void) { return 0; }\n")
-    assert str(c.value).endswith(f"no clang on PATH; install Debian's toolchain with: "
-                                 f"apt-get install {C_PACKAGES}")  # fmt: skip
+    assert str(c.value).endswith(
+        f"no clang on PATH; install Debian's toolchain with: apt-get install {C_PACKAGES}"
+    )
     (tmp_path / "guest.rs").write_text("fn main() {}\n")
     err = io.StringIO()
     assert main(["build", str(tmp_path / "guest.rs")], stdout=io.StringIO(), stderr=err) == 1

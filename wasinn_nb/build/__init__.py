@@ -6,7 +6,7 @@ toolchain; compiler messages point at the source's (or the cell's) lines.
 
 Example:
     >>> from wasinn_nb.build import guess_lang
-    >>> guess_lang("use nn::Graph;\\nfn main() {}")
+    >>> guess_lang("use nn::Graph; fn main() {}")
     'rust'
 """
 

@@ -75,8 +75,10 @@ class Build:
     def __repr__(self) -> str:
         how = "from the cache" if self.cached else "built"
         notes = f", {len(self.warnings)} warning{'s' * (len(self.warnings) != 1)}"
-        return (f"Build({self.path.name}: {self.lang} {self.profile}, {self.size:,} bytes, "
-                f"{how} in {self.seconds:.2f} s{notes if self.warnings else ''})")  # fmt: skip
+        return (
+            f"Build({self.path.name}: {self.lang} {self.profile}, {self.size:,} bytes, "
+            f"{how} in {self.seconds:.2f} s{notes if self.warnings else ''})"
+        )
 
     @property
     def profile(self) -> str:
@@ -126,12 +128,20 @@ def _bindings_digest(lang: str, folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _key(source: str, lang: str, release: bool, chain: Toolchain, flags: str, folder: Path,
-         where: str) -> str:  # fmt: skip
+def _key(
+    source: str, lang: str, release: bool, chain: Toolchain, flags: str, folder: Path, where: str
+) -> str:
     """The cache key; ``where`` (label and offset) because the kept warnings name lines."""
-    parts = {"builder": _VERSION, "lang": lang, "release": release, "source": source,
-             "toolchain": chain.digest, "flags": flags, "where": where,
-             "bindings": _bindings_digest(lang, folder)}  # fmt: skip
+    parts = {
+        "builder": _VERSION,
+        "lang": lang,
+        "release": release,
+        "source": source,
+        "toolchain": chain.digest,
+        "flags": flags,
+        "where": where,
+        "bindings": _bindings_digest(lang, folder),
+    }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:40]
 
 
@@ -209,19 +219,30 @@ def build_guest(
     hit = _cached(entry, name)
     if hit is not None:
         path, warnings = hit
-        return Build(path, lang, release, True, time.perf_counter() - started, tuple(warnings),
-                     chain.version)  # fmt: skip
+        return Build(
+            path, lang, release, True, time.perf_counter() - started, tuple(warnings), chain.version
+        )
     if lang == "rust":
-        compiled = compile_rust(source, label, offset, release=release, chain=chain,
-                                nn_crate=nn, folder=folder)  # fmt: skip
+        compiled = compile_rust(
+            source, label, offset, release=release, chain=chain, nn_crate=nn, folder=folder
+        )
     else:
-        compiled = compile_c(source, label, offset, release=release, chain=chain, include=nn,
-                             folder=folder, source_dir=source_dir)  # fmt: skip
+        compiled = compile_c(
+            source,
+            label,
+            offset,
+            release=release,
+            chain=chain,
+            include=nn,
+            folder=folder,
+            source_dir=source_dir,
+        )
     warnings = [d for d in compiled.diagnostics if d.level == "warning"]
     wasm = _checked(compiled, warnings)
     path = _store(entry, name, wasm, warnings)
-    return Build(path, lang, release, False, time.perf_counter() - started, tuple(warnings),
-                 chain.version)  # fmt: skip
+    return Build(
+        path, lang, release, False, time.perf_counter() - started, tuple(warnings), chain.version
+    )
 
 
 def _checked(compiled: Compiled, warnings: list[Diagnostic]) -> bytes:

@@ -42,9 +42,14 @@ class Compiled:
 def _run(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run a compiler; Ctrl-C (or the timeout) stops it and its children too."""
     process = subprocess.Popen(  # noqa: S603 - our own command line, no shell
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         out, err = process.communicate(timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -127,9 +132,15 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def compile_rust(
-    source: str, label: str, offset: int, *, release: bool, chain: Toolchain, nn_crate: Path,
+    source: str,
+    label: str,
+    offset: int,
+    *,
+    release: bool,
+    chain: Toolchain,
+    nn_crate: Path,
     folder: Path,
-) -> Compiled:  # fmt: skip
+) -> Compiled:
     """Build ``source`` as the ``main.rs`` of the shared cell project under ``folder``."""
     base = folder / "rust"
     project = base / "cell"
@@ -137,10 +148,21 @@ def compile_rust(
     with _locked(base / ".lock"):
         _write_if_changed(project / "Cargo.toml", rust_manifest(nn_crate))
         _write_if_changed(main, source)
-        env = _clean_env(RUSTC=chain.tools["rustc"], CARGO_HOME=str(base / "cargo-home"),
-                         CARGO_TARGET_DIR=str(base / "target"), CARGO_TERM_COLOR="never")  # fmt: skip
-        command = [chain.tools["cargo"], "build", "--offline", "--message-format=json",
-                   "--target", TARGET, *(["--release"] if release else [])]  # fmt: skip
+        env = _clean_env(
+            RUSTC=chain.tools["rustc"],
+            CARGO_HOME=str(base / "cargo-home"),
+            CARGO_TARGET_DIR=str(base / "target"),
+            CARGO_TERM_COLOR="never",
+        )
+        command = [
+            chain.tools["cargo"],
+            "build",
+            "--offline",
+            "--message-format=json",
+            "--target",
+            TARGET,
+            *(["--release"] if release else []),
+        ]
         done = _run(command, cwd=project, env=env)
         artifact = base / "target" / TARGET / ("release" if release else "debug") / "cell.wasm"
         wasm = artifact.read_bytes() if done.returncode == 0 and artifact.is_file() else None
@@ -149,16 +171,31 @@ def compile_rust(
 
 
 def c_flags(release: bool, include: Path) -> list[str]:
-    """clang's flags for a wasm32-wasi command module with our ``wasi_nn.h`` on the path."""
+    """The clang flags for a wasm32-wasi command module with our ``wasi_nn.h`` on the path."""
     optimise = ["-O2", "-Wl,--strip-all"] if release else ["-O0"]
-    return [f"--target={TARGET}", *optimise, "-Wall", "-fno-color-diagnostics",
-            "-fno-caret-diagnostics", "-fno-diagnostics-fixit-info", "-I", str(include)]  # fmt: skip
+    return [
+        f"--target={TARGET}",
+        *optimise,
+        "-Wall",
+        "-fno-color-diagnostics",
+        "-fno-caret-diagnostics",
+        "-fno-diagnostics-fixit-info",
+        "-I",
+        str(include),
+    ]
 
 
 def compile_c(
-    source: str, label: str, offset: int, *, release: bool, chain: Toolchain, include: Path,
-    folder: Path, source_dir: Path | None = None,
-) -> Compiled:  # fmt: skip
+    source: str,
+    label: str,
+    offset: int,
+    *,
+    release: bool,
+    chain: Toolchain,
+    include: Path,
+    folder: Path,
+    source_dir: Path | None = None,
+) -> Compiled:
     """Build ``source`` with clang in a fresh folder under ``folder``.
 
     ``source_dir`` (a source file's folder) is searched for ``#include "…"`` files too.
@@ -171,8 +208,14 @@ def compile_c(
         file, out = Path(work) / "cell.c", Path(work) / "cell.wasm"
         file.write_text(source, encoding="utf-8")
         extra = ["-iquote", str(source_dir)] if source_dir is not None else []
-        command = [chain.tools["clang"], *c_flags(release, include), *extra, "-o", str(out),
-                   str(file)]  # fmt: skip
+        command = [
+            chain.tools["clang"],
+            *c_flags(release, include),
+            *extra,
+            "-o",
+            str(out),
+            str(file),
+        ]
         done = _run(command, cwd=Path(work), env=_clean_env())
         wasm = out.read_bytes() if done.returncode == 0 and out.is_file() else None
     source_map = SourceMap(str(file), label, offset, tuple(source.splitlines()))

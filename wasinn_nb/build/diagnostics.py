@@ -153,25 +153,35 @@ def _is_summary(words: str) -> bool:
     )
 
 
-def _located(level: str, headline: str, span: dict[str, Any] | None, source: SourceMap) -> Diagnostic:
+def _located(
+    level: str, headline: str, span: dict[str, Any] | None, source: SourceMap
+) -> Diagnostic:
     if span is None:
         return Diagnostic(level, headline)
     file, line, column = str(span["file_name"]), int(span["line_start"]), int(span["column_start"])
     shown = line + source.offset if source.owns(file) else line
-    return Diagnostic(level, headline, source.where(file, line, column), str(span.get("label") or ""),
-                      shown, column, source.quote(file, line))  # fmt: skip
+    return Diagnostic(
+        level,
+        headline,
+        source.where(file, line, column),
+        str(span.get("label") or ""),
+        shown,
+        column,
+        source.quote(file, line),
+    )
 
 
-_CLANG = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<level>fatal error|error|warning): "
-                    r"(?P<msg>.*)$")  # fmt: skip
+_CLANG = re.compile(
+    r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<level>fatal error|error|warning): (?P<msg>.*)$"
+)
 _LINKER = re.compile(r"^(?:\S*/)?(?:wasm-ld|ld)(?:-\d+)?: (?P<level>error|warning): (?P<msg>.*)$")
 
 
 def clang_diagnostics(stderr: str, source: SourceMap) -> list[Diagnostic]:
-    """The errors and warnings in clang's (and wasm-ld's) plain-text diagnostics.
+    r"""The errors and warnings in clang's (and wasm-ld's) plain-text diagnostics.
 
     Example:
-        >>> text = "/b/cell.c:3:5: error: use of undeclared identifier 'x'\\n1 error generated."
+        >>> text = "/b/cell.c:3:5: error: use of undeclared identifier 'x'\n1 error generated."
         >>> [d.one_line() for d in clang_diagnostics(text, SourceMap("/b/cell.c", "cell", 1))]
         ["cell line 4, column 5: error: use of undeclared identifier 'x'"]
     """
@@ -180,8 +190,11 @@ def clang_diagnostics(stderr: str, source: SourceMap) -> list[Diagnostic]:
         match = _CLANG.match(text)
         if match:
             level = "error" if "error" in match["level"] else "warning"
-            span = {"file_name": match["file"], "line_start": match["line"],
-                    "column_start": match["col"]}  # fmt: skip
+            span = {
+                "file_name": match["file"],
+                "line_start": match["line"],
+                "column_start": match["col"],
+            }
             found.append(_located(level, f"{level}: {match['msg']}", span, source))
             continue
         match = _LINKER.match(text)

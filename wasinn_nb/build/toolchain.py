@@ -75,7 +75,7 @@ def is_rustup_proxy(path: Path) -> bool:
         return True
     sibling = path.parent / "rustup"
     try:
-        return sibling.is_file() and os.path.samefile(path, sibling)
+        return sibling.is_file() and path.samefile(sibling)
     except OSError:
         return False
 
@@ -126,8 +126,10 @@ def rust_toolchain() -> Toolchain:
         missing = " and ".join(n for n, p in (("rustc", rustc), ("cargo", cargo)) if p is None)
         raise ToolchainMissingError("Rust", f"no {missing} on PATH", RUST_PACKAGES)
     details = _output(rustc, "-vV")
-    release = next((ln.split(":", 1)[1].strip() for ln in details.splitlines()
-                    if ln.startswith("release:")), "")  # fmt: skip
+    release = next(
+        (ln.split(":", 1)[1].strip() for ln in details.splitlines() if ln.startswith("release:")),
+        "",
+    )
     sysroot = _output(rustc, "--print", "sysroot")
     if not release or not sysroot:
         raise ToolchainMissingError("Rust", f"{rustc} does not run", RUST_PACKAGES)
@@ -138,8 +140,9 @@ def rust_toolchain() -> Toolchain:
     if find_tool("rust-lld") is None:
         raise ToolchainMissingError("Rust", "no rust-lld on PATH (the wasm linker)", "rustc lld-14")
     identity = "\n".join([details, _output(cargo, "--version"), str(rustc), str(cargo)])
-    chain = Toolchain("rust", {"rustc": str(rustc), "cargo": str(cargo)}, f"rustc {release}",
-                      identity)  # fmt: skip
+    chain = Toolchain(
+        "rust", {"rustc": str(rustc), "cargo": str(cargo)}, f"rustc {release}", identity
+    )
     _FOUND[key] = chain
     return chain
 

@@ -47,9 +47,17 @@ def _source(args: argparse.Namespace) -> tuple[str, str, int, str, Path | None]:
 
 
 def _check_run_options(args: argparse.Namespace) -> None:
-    given = [flag for flag, value in (("ARGS", args.args), ("--dir", args.dirs),
-             ("--nn-preload", args.preload), ("-S", args.wasi_options), ("--env", args.env))
-             if value]  # fmt: skip
+    given = [
+        flag
+        for flag, value in (
+            ("ARGS", args.args),
+            ("--dir", args.dirs),
+            ("--nn-preload", args.preload),
+            ("-S", args.wasi_options),
+            ("--env", args.env),
+        )
+        if value
+    ]
     if given and not args.run:
         raise OptionError(f"{', '.join(given)} without --run: add --run to run the guest")
 
@@ -59,8 +67,15 @@ def build(args: argparse.Namespace, session: Session) -> Outcome[Built]:
     _check_run_options(args)
     source, label, offset, name, folder = _source(args)
     lang = args.lang or guess_lang(source, None if label == "cell" else label)
-    module = build_guest(source, lang=lang, release=args.release, name=name, label=label,
-                         offset=offset, source_dir=folder)  # fmt: skip
+    module = build_guest(
+        source,
+        lang=lang,
+        release=args.release,
+        name=name,
+        label=label,
+        offset=offset,
+        source_dir=folder,
+    )
     where = module.path
     if args.wasm:
         with atomic_write(args.wasm) as handle:
@@ -68,8 +83,10 @@ def build(args: argparse.Namespace, session: Session) -> Outcome[Built]:
         where = Path(args.wasm)
     count = len(module.warnings)
     notes = f", {count} warning{'s' * (count != 1)}" if count else ""
-    report = (f"built {module.path.name}: {module.lang} {module.profile}, {module.size:,} bytes"
-              f"{notes} -> {where}")  # fmt: skip
+    report = (
+        f"built {module.path.name}: {module.lang} {module.profile}, {module.size:,} bytes"
+        f"{notes} -> {where}"
+    )
     warnings = tuple(w.one_line() for w in module.warnings)
     if not args.run:
         return Outcome(Built(module), report=report, warnings=warnings)
