@@ -202,9 +202,10 @@ def build_guest(
         BuildError: If the source does not compile (the message is its first error).
 
     Example:
-        >>> build = build_guest("int main(void) { return 0; }", lang="c")  # doctest: +SKIP
-        >>> build.lang, build.path.suffix  # doctest: +SKIP
-        ('c', '.wasm')
+        >>> build_guest("fn main() {}", lang="go")
+        Traceback (most recent call last):
+        ...
+        wasinn_nb.errors.WasinnError: unknown language 'go' (choose from: rust, c)
     """
     started = time.perf_counter()
     lang = lang or guess_lang(source)
