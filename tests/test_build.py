@@ -176,7 +176,9 @@ def test_a_source_file_error_names_the_file_line(rust, tmp_path):
     assert err.getvalue().count("\n") == 1
 
 
-def test_warnings_are_counted_and_listed_not_printed_in_full(shell, rust, tmp_path, capsys):
+def test_warnings_are_counted_and_listed_not_printed_in_full(
+    shell, rust, tmp_path, capsys, monkeypatch
+):
     source = "fn main() {\n    let unused = 1;\n}\n"
     (tmp_path / "warn.rs").write_text(source)
     out, err = io.StringIO(), io.StringIO()
@@ -191,6 +193,14 @@ def test_warnings_are_counted_and_listed_not_printed_in_full(shell, rust, tmp_pa
     printed = capsys.readouterr().out
     assert "1 warning:\n  cell line 3, column 9: warning[unused_variables]" in printed
     assert built.warnings[0].line == 3 and built.warnings[0].source == "    let unused = 1;"
+    from wasinn_nb import magics
+
+    shown = []
+    monkeypatch.setattr(magics, "display", lambda bundle, raw: shown.append(bundle))
+    shell.run_cell_magic("wasinn", "build", source)
+    (bundle,) = shown
+    assert bundle["text/html"].startswith("<details><summary>1 warning</summary><pre>cell line 3")
+    assert "\n        let unused = 1;\n            ^</pre></details>" in bundle["text/html"]
 
 
 @pytest.mark.onnxruntime
