@@ -177,7 +177,10 @@ class WasinnMagics(Magics):
 
     def _build_cell(self, words: list[str], cell: str) -> Any:
         options = (*BUILD_CELL_OPTIONS, _OUT, TRACEBACK)
-        args = self._parse(OptionParser.build("%%wasinn build", options, intermixed=True), words)
+        about = ("Build the cell, a Rust main.rs (use nn::...) or a C file (#include <wasi_nn.h>), "
+                 "for wasm32-wasi; -o NAME keeps the module in NAME.")  # fmt: skip
+        parser = OptionParser.build("%%wasinn build", options, about, intermixed=True)
+        args = self._parse(parser, words)
         if args is None:
             return None
         args.cell = cell
