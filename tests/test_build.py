@@ -300,3 +300,37 @@ def test_the_machines_rust_toolchain_is_not_a_rustup_proxy(rust):
     assert chain.version.startswith("rustc 1.")
     assert not is_rustup_proxy(Path(chain.tools["rustc"]))
     assert not is_rustup_proxy(Path(chain.tools["cargo"]))
+
+
+def _script(folder: Path, name: str, body: str) -> None:
+    (folder / name).write_text(f"#!/bin/sh\n{body}\n")
+    (folder / name).chmod(0o755)
+
+
+def test_a_rustc_without_the_wasm32_std_names_the_package(tmp_path, monkeypatch):
+    sysroot = tmp_path / "sysroot"
+    (sysroot / "lib" / "rustlib" / "x86_64-unknown-linux-gnu" / "lib").mkdir(parents=True)
+    _script(tmp_path, "rustc", f'[ "$1" = -vV ] && echo "release: 1.99.0" || echo {sysroot}')
+    _script(tmp_path, "cargo", "echo cargo 1.99.0")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolchainMissingError) as missing:
+        rust_toolchain()
+    assert str(missing.value) == (
+        f"cannot build Rust guests: rustc 1.99.0 at {tmp_path / 'rustc'} has no wasm32-wasi "
+        f"standard library; install Debian's toolchain with: apt-get install {RUST_PACKAGES}"
+    )
+
+
+def test_a_clang_without_wasi_libc_names_the_package(tmp_path, monkeypatch):
+    _script(
+        tmp_path,
+        "clang",
+        'case "$*" in *--version*) echo "clang version 99";; *) echo libc.a;; esac',
+    )
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolchainMissingError) as missing:
+        c_toolchain()
+    assert str(missing.value) == (
+        "cannot build C guests: clang has no wasm32-wasi libc.a; install Debian's toolchain "
+        "with: apt-get install wasi-libc"
+    )
