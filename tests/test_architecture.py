@@ -26,6 +26,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "abi": frozenset({"errors", "enums", "backends", "results"}),
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
+    "build": frozenset({"errors", "files", "data"}),
     "commands": frozenset(
         {
             "errors",
@@ -38,6 +39,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "backends",
             "runtime",
             "viz",
+            "build",
         }
     ),
     "cli": frozenset({"errors", "commands"}),

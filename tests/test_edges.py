@@ -70,7 +70,20 @@ CASES = [
     ("notebooks", "{tmp}/walkthroughs --force", "ok"),
     ("notebooks into /proc", "/proc/nope", "cannot make /proc/nope"),
     ("notebooks without a folder", "", "the following arguments are required: DIR"),
+    ("build", "{tmp}/hello.c", "ok"),
+    ("build and run", "{tmp}/hello.c --run", "ok"),
+    ("build into a file", "{tmp}/hello.c --wasm {tmp}/hello.wasm", "ok"),
+    ("build a compile error", "{tmp}/broken.c", "broken.c:3:20: error: use of undeclared"),
+    ("build missing source", "{tmp}/nope.rs", "cannot read source"),
+    ("build unknown language", "{tmp}/hello.c --lang go", "invalid choice: 'go'"),
+    ("build guest args without --run", "{tmp}/hello.c -- x", "ARGS without --run"),
+    ("build into /proc", "{tmp}/hello.c --wasm /proc/nope/x.wasm", "/proc/nope"),
 ]
+#: Rows that need the C toolchain (they skip, naming its packages, when it is missing).
+COMPILES = {"build", "build and run", "build into a file", "build a compile error",
+            "build into /proc"}  # fmt: skip
+HELLO_C = '#include <stdio.h>\n\nint main(void) { puts("hello from C"); return 0; }\n'
+BROKEN_C = "int main(void) {\n    int count = 1;\n    return count + missing;\n}\n"
 
 
 def _command(name: str) -> str:
@@ -85,6 +98,8 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ip) -> Path:
     tensor = np.linspace(0, 1, 3 * 8 * 16, dtype=np.float32).reshape(1, 3, 8, 16)
     tensor.tofile(tmp_path / "in-8x16x3xf32-bgr.tensor")
     (tmp_path / "hello.wat").write_text(HELLO.format(status=0))
+    (tmp_path / "hello.c").write_text(HELLO_C)
+    (tmp_path / "broken.c").write_text(BROKEN_C)
     monkeypatch.setenv("WASINN_MIRROR", str(ROAD.parent))
     monkeypatch.chdir(tmp_path)
     magics = ip.magics_manager.registry["WasinnMagics"]
@@ -110,6 +125,13 @@ def _magic(ip, command: str, args: list[str], capsys) -> tuple[str | None, str]:
 
 @pytest.mark.parametrize(("name", "line", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_both_edges_agree(ip, work, capsys, name, line, expected):
+    if name in COMPILES:
+        from wasinn_nb.build import ToolchainMissingError, c_toolchain
+
+        try:
+            c_toolchain()
+        except ToolchainMissingError as missing:
+            pytest.skip(str(missing))
     command, args = _command(name), shlex.split(line.format(tmp=work))
     status, out, err = _cli(command, args)
     error, printed = _magic(ip, command, args, capsys)
@@ -149,7 +171,7 @@ def test_a_guest_exit_status_is_the_cli_status_and_the_magic_error(ip, work, cap
     assert ip.user_ns["_wasinn"].exit_code == 3
 
 
-@pytest.mark.parametrize("command", ["run", "im2tensor", "bench", "fetch", "inspect"])
+@pytest.mark.parametrize("command", ["run", "im2tensor", "bench", "fetch", "inspect", "build"])
 def test_help_prints_the_same_options_on_both_edges(ip, work, capsys, command):
     import re
 

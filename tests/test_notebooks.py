@@ -126,19 +126,63 @@ PRINTS = {
         "top-1   89 'macaw'",
     ],
     "segmentation.ipynb": ["bird.bmp  bird share 0.18"],
+    "build.ipynb": [
+        "the cell's guest and the prebuilt one agree bit for bit; road share 0.19",
+        "16 bytes back: 1.5 -2 3.25 42",
+    ],
 }
+
+
+#: The errors a notebook shows on purpose (its cells tagged raises-exception), by start;
+#: checked for the notebooks listed.
+USAGE_ERRORS = {
+    "build.ipynb": ["UsageError: cell line 3, column 22: error[E0308]: mismatched types"],
+}
+
+
+def usage_errors(notebook: Any) -> list[str]:
+    """The ``UsageError: …`` lines the cells showed (IPython prints them on stderr)."""
+    return [
+        line
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream" and output.name == "stderr"
+        for line in output.text.splitlines()
+        if line.startswith("UsageError:")
+    ]
+
+
+def _needs_toolchains(path: Path) -> None:
+    """build.ipynb compiles Rust and C: skip it, naming the packages, without the toolchains."""
+    if path.name != "build.ipynb":
+        return
+    from wasinn_nb.build import ToolchainMissingError, c_toolchain, rust_toolchain
+
+    try:
+        rust_toolchain()
+        c_toolchain()
+    except ToolchainMissingError as missing:
+        pytest.skip(str(missing))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Each notebook, with the packages of ``.[all]`` only; its key numbers as committed."""
+    _needs_toolchains(path)
     notebook = execute(path, monkeypatch, tmp_path, extra=False)
     assert_key_numbers_are_fresh(path, notebook)
     text = printed(notebook)
     assert "was imported" in text
     for line in PRINTS.get(path.name, []):
         assert line in text
+    if path.name in USAGE_ERRORS:  # exactly the errors it shows on purpose
+        shown = usage_errors(notebook)
+        assert len(shown) == len(USAGE_ERRORS[path.name]), shown
+        assert all(e.startswith(x) for e, x in zip(shown, USAGE_ERRORS[path.name], strict=True)), (
+            shown
+        )
 
 
 @pytest.mark.slow

@@ -22,7 +22,9 @@ from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 from wasinn_nb.backends import backend_names
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.commands import COMMANDS, Outcome, Session
+from wasinn_nb.commands.build import Built
 from wasinn_nb.commands.options import (
+    BUILD_CELL_OPTIONS,
     GUEST_OPTIONS,
     TRACEBACK,
     HelpRequested,
@@ -43,7 +45,7 @@ _OUT = Option(
 )
 #: Commands whose value is the point of calling them from a notebook: the magic returns it
 #: (and so Jupyter echoes it), unless ``-o NAME`` stores it.
-_RETURNS_VALUE = frozenset({"im2tensor", "fetch"})
+_RETURNS_VALUE = frozenset({"im2tensor", "fetch", "build"})
 
 
 def _did_you_mean(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -140,6 +142,8 @@ class WasinnMagics(Magics):
         try:
             if cell is None:
                 return self._command(words)
+            if words and words[0] == "build":
+                return self._build_cell(words[1:], cell)
             if words and words[0] in COMMANDS:
                 return self._command(words + _split(cell, comments=True))
             return self._wat_cell(words, cell)
@@ -172,6 +176,20 @@ class WasinnMagics(Magics):
         outcome = COMMANDS["run"].function(args, Session(sys.stdout, sys.stderr, interactive=True))
         return self._finish("run", outcome, args.result_name)
 
+    def _build_cell(self, words: list[str], cell: str) -> Any:
+        options = (*BUILD_CELL_OPTIONS, _OUT, TRACEBACK)
+        about = ("Build the cell, a Rust main.rs (use nn::...) or a C file (#include <wasi_nn.h>), "
+                 "for wasm32-wasi; -o NAME keeps the module in NAME.")  # fmt: skip
+        parser = OptionParser.build("%%wasinn build", options, about, intermixed=True)
+        args = self._parse(parser, words)
+        if args is None:
+            return None
+        args.cell = cell
+        outcome = COMMANDS["build"].function(
+            args, Session(sys.stdout, sys.stderr, interactive=True)
+        )
+        return self._finish("build", outcome, args.result_name)
+
     def _parse(self, parser: OptionParser, words: list[str]) -> Any:
         """Parsed options with the ``%config`` defaults filled in; None after ``--help``."""
         try:
@@ -192,11 +210,17 @@ class WasinnMagics(Magics):
 
     def _finish(self, name: str, outcome: Outcome[Any], out: str | None) -> Any:
         namespace = self.shell.user_ns if self.shell is not None else {}
-        namespace["_wasinn"] = outcome.value
+        value: Any = outcome.value
+        shown = value
+        if isinstance(value, Built):  # NAME gets the module; _wasinn the run, if there was one
+            value, shown = value.module, value.run if value.run is not None else value.module
+        namespace["_wasinn"] = shown
         if out:
-            namespace[out] = outcome.value
+            namespace[out] = value
         if outcome.report:
             print(outcome.report)
+        if outcome.warnings and self.show != "none":
+            self._show_warnings(outcome.warnings, outcome.value)
         if outcome.problem:
             raise UsageError(outcome.problem)
         if isinstance(outcome.value, RunResult):
@@ -239,6 +263,12 @@ def _magic_help() -> str:
         "text (WAT) as the cell; or %%wasinn COMMAND with the rest of the command line in the",
         "cell. {name} expands Python variables, as in any magic. The result of a run lands in",
         "_wasinn (and NAME with -o).",
+        "",
+        "%%wasinn build [--lang rust|c] [-o NAME] [--release] [--run [run options] [-- ARGS]]:",
+        "the cell is the guest's source, a Rust main.rs (use nn::...) or a C file",
+        "(#include <wasi_nn.h>), built for wasm32-wasi with Debian's toolchains and cached. The",
+        "module lands in NAME (a path %wasinn run takes); errors name the cell's line, counting",
+        "the %%wasinn line as line 1.",
     ]
     return "\n".join(lines)
 

@@ -34,6 +34,8 @@ from wasinn_nb.runtime import parse_size
 
 __all__ = [
     "BENCH_OPTIONS",
+    "BUILD_CELL_OPTIONS",
+    "BUILD_OPTIONS",
     "CONVERT_OPTIONS",
     "DEMO_OPTIONS",
     "ENCODINGS",
@@ -527,6 +529,44 @@ GUEST_OPTIONS: tuple[Option, ...] = (
 )
 
 RUN_OPTIONS: tuple[Option, ...] = (MODULE, *GUEST_OPTIONS)
+
+#: ``build``'s own options, but the source (a ``%%wasinn build`` cell is the source).
+_BUILD: tuple[Option, ...] = (
+    Option(
+        ("--lang",),
+        {
+            "choices": ("rust", "c"),
+            "help": "the source's language (default: by the file's suffix; a cell that "
+            "#includes is C, else Rust)",
+        },
+    ),
+    Option(
+        ("--release",),
+        {"action": "store_true", "help": "optimise (slower to build; default: a debug build)"},
+    ),
+    Option(
+        ("--wasm",),
+        {"metavar": "FILE", "help": "also write the module to FILE (it is kept in the cache)"},
+    ),
+    Option(
+        ("--run",),
+        {
+            "action": "store_true",
+            "help": "run it once built, as 'run' does, with the run options and ARGS given here",
+        },
+    ),
+)
+
+#: ``%%wasinn build``: the cell is the source.
+BUILD_CELL_OPTIONS: tuple[Option, ...] = (*_BUILD, *GUEST_OPTIONS)
+
+BUILD_OPTIONS: tuple[Option, ...] = (
+    Option(
+        ("source",),
+        {"metavar": "SOURCE", "help": "the guest's source: a Rust main.rs or a C file"},
+    ),
+    *BUILD_CELL_OPTIONS,
+)
 
 
 FETCH_OPTIONS: tuple[Option, ...] = (
