@@ -43,6 +43,7 @@ from wasinn_nb.errors import (
     ShapeError,
     SpecError,
     UnsupportedError,
+    WasinnError,
 )
 from wasinn_nb.results import CallRecord
 
@@ -79,11 +80,12 @@ _CODE_OF_ERRNO = {NnErrno.TOO_LARGE: "too-large", NnErrno.INVALID_ENCODING: "inv
                   NnErrno.INVALID_ARGUMENT: "invalid-argument", NnErrno.NOT_FOUND: "not-found",
                   NnErrno.MODEL_NOT_FOUND: "not-found",
                   NnErrno.UNSUPPORTED_OPERATION: "unsupported-operation"}  # fmt: skip
+_ERRNO_OF_CODE = {code: errno for errno, code in _CODE_OF_ERRNO.items()}
 # Host resource type ids (one per resource; the same in every version).
 _TENSOR, _GRAPH, _CONTEXT, _ERROR = 0x6E6E_0001, 0x6E6E_0002, 0x6E6E_0003, 0x6E6E_0004
 
 
-class NnFailure(Exception):
+class NnFailure(WasinnError):
     """A failed call, as the guest sees it: an ``error-code`` case and a message."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -213,8 +215,10 @@ class ComponentNn:
                 value = Variant("ok", method(store, *args))
                 errno = NnErrno.SUCCESS
             except Exception as error:
-                failure = error if isinstance(error, NnFailure) else NnFailure(code_for(error), str(error))
-                errno = errno_for(error) if not isinstance(error, NnFailure) else NnErrno.INVALID_ARGUMENT
+                failure = NnFailure(code_for(error), str(error))
+                errno = _ERRNO_OF_CODE.get(failure.code, NnErrno.RUNTIME_ERROR)
+                if not isinstance(error, NnFailure):
+                    errno = errno_for(error)
                 self.host._failed(name, error, errno)
                 value = Variant("err", self._own(self.errors, failure, _ERROR))
             self._account(name, errno, time.perf_counter() - start)

@@ -233,6 +233,7 @@ class _Job(threading.Thread):
             self._work()
 
     def _work(self) -> None:
+        store = None
         try:
             compiled, self.name_shown = self.runner.compile(self.module)
             self.marks["compiled"] = time.perf_counter()
@@ -244,6 +245,9 @@ class _Job(threading.Thread):
         except BaseException as failure:  # re-raised by the caller's thread
             self.failure = failure
         finally:
+            if store is not None and self.component is not None:
+                store.close()  # WASI 0.2's runtime must be dropped here, not at exit
+
             self.host.finish()
             self.done.set()
             _active.pop(self.switch, None)
