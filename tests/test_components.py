@@ -51,7 +51,10 @@ def test_component_classifier_matches_witx_classify_top5(tmp_path, monkeypatch):
     for name in (MOBILENET, "imagenet_labels.txt"):
         shutil.copy(CORAL / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
-    photos = {"banana": FIXTURES / "openvino-mobilenet" / "input.jpg", "parrot": CORAL / "parrot.jpg"}
+    photos = {
+        "banana": FIXTURES / "openvino-mobilenet" / "input.jpg",
+        "parrot": CORAL / "parrot.jpg",
+    }
     tensors = []
     for stem, photo in photos.items():
         spec = TensorSpec(224, 224, dtype="u8", color="rgb", layout="nhwc")
@@ -111,7 +114,8 @@ HOSTILE = """
     (func $tensor (param i32 i32 i32 i32 i32) (result i32)))
   (import "wasi:nn/inference@0.2.0-rc-2024-10-28" "[method]graph-execution-context.compute"
     (func $compute (param i32 i32 i32 i32)))
-  (import "wasi:nn/errors@0.2.0-rc-2024-10-28" "[method]error.code" (func $code (param i32) (result i32)))
+  (import "wasi:nn/errors@0.2.0-rc-2024-10-28" "[method]error.code"
+    (func $code (param i32) (result i32)))
   (memory (export "memory") 2)
   (global $next (mut i32) (i32.const 32768))
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
@@ -188,6 +192,6 @@ def test_hostile_component_gets_wasi_nn_errors_never_a_host_crash(tmp_path):
     assert [name for name, _ in failed] == ["load", "load", "load_by_name", "compute", "compute"]
     assert any("needs 16 bytes, its data has 3" in line for line in result.host_log)
     assert any("has no input 'nope'" in line for line in result.host_log)
-    again = wasinn_nb.run(COMPONENT, ["--model", "ident", "--dims", "1x4", "--type", "f32",
-                                      "x.tensor"], preload=[f"ident:ONNX:CPU:{IDENTITY}"])  # fmt: skip
+    args = ["--model", "ident", "--dims", "1x4", "--type", "f32", "x.tensor"]
+    again = wasinn_nb.run(COMPONENT, args, preload=[f"ident:ONNX:CPU:{IDENTITY}"])
     assert again.exit_code == 1 and "not in a preopened folder" in again.stderr  # host still fine

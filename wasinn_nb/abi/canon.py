@@ -26,10 +26,9 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from wasmtime import Storelike
     from wasmtime.component import FuncType, ValType
 
-__all__ = ["PINNED", "fast_bytes", "define_func", "lift", "lower", "wasmtime_version"]
+__all__ = ["PINNED", "define_func", "fast_bytes", "lift", "lower", "wasmtime_version"]
 
 #: wasmtime-py versions whose ``wasmtime_component_val_t`` layout the fast path was checked on.
 PINNED = frozenset({"50.0.1"})
@@ -58,6 +57,7 @@ def fast_bytes() -> bool:
     """Whether ``list<u8>`` is converted with one numpy copy (else element by element)."""
     return wasmtime_version() in PINNED and _layout_ok()
 
+
 BytesLike = bytes | bytearray | memoryview | npt.NDArray[np.generic]
 _BYTES_TYPES = (bytes, bytearray, memoryview, np.ndarray)
 
@@ -66,7 +66,8 @@ def _cells(data: Any, count: int) -> npt.NDArray[np.uint8]:
     """The ``count`` 32-byte value cells at ``data`` (a ``wasmtime_component_val_t*``)."""
     address = ctypes.cast(data, ctypes.c_void_p).value or 0
     raw = (ctypes.c_uint8 * (count * _VAL_SIZE)).from_address(address)
-    return np.frombuffer(raw, np.uint8).reshape(count, _VAL_SIZE)
+    cells: npt.NDArray[np.uint8] = np.frombuffer(memoryview(raw).cast("B"), np.uint8)
+    return cells.reshape(count, _VAL_SIZE)
 
 
 def lift_bytes(c: Any) -> npt.NDArray[np.uint8]:
@@ -80,7 +81,8 @@ def lift_bytes(c: Any) -> npt.NDArray[np.uint8]:
         cells = _cells(c.of.list.data, count)
         if not (cells[:, 0] == ffi.WASMTIME_COMPONENT_U8.value).all():  # pragma: no cover
             raise TypeError("list<u8> holds values that are not u8")
-        return cells[:, _VAL_OFFSET].copy()
+        taken: npt.NDArray[np.uint8] = cells[:, _VAL_OFFSET].copy()
+        return taken
     finally:
         ffi.wasmtime_component_vallist_delete(ctypes.byref(c.of.list))
 
@@ -89,7 +91,7 @@ def lower_bytes(data: BytesLike, ptr: Any) -> None:
     """Store ``data`` as a ``list<u8>`` value at ``ptr``, with one strided copy."""
     from wasmtime import _ffi as ffi
 
-    flat = np.frombuffer(memoryview(data).cast("B"), np.uint8)
+    flat = np.frombuffer(memoryview(data).cast("B"), np.uint8)  # type: ignore[arg-type]
     raw = ffi.wasmtime_component_vallist_t()
     ffi.wasmtime_component_vallist_new_uninit(ctypes.byref(raw), flat.size)
     if flat.size:
@@ -130,7 +132,7 @@ def lift(ty: ValType, c: Any) -> Any:
         ffi.wasmtime_component_vallist_delete(ctypes.byref(c.of.list))
 
 
-def lower(ty: ValType, store: Storelike, value: Any, ptr: Any) -> None:
+def lower(ty: ValType, store: Any, value: Any, ptr: Any) -> None:
     """Store ``value`` of type ``ty`` at ``ptr`` (bytes-like values of ``list<u8>`` fast)."""
     from wasmtime.component import ResultType, Variant
 
@@ -150,7 +152,7 @@ _KEYS = itertools.count(1)
 
 
 def define_func(instance: Any, name: str, func: HostFunc) -> None:
-    """Define ``func(store, *args)`` as ``name`` of a linker instance, converting with the fast path.
+    """Define ``func(store, *args)`` as ``name`` of a linker instance (lists the fast way).
 
     Falls back to wasmtime-py's own ``add_func`` (slow lists) when the version is not pinned.
     """
@@ -172,16 +174,16 @@ def define_func(instance: Any, name: str, func: HostFunc) -> None:
         raise WasmtimeError._from_ptr(error)
 
 
-def _invoke(key: int, context: Any, ty_raw: Any, args: Any, nargs: int, results: Any) -> None:
-    from wasmtime.component import FuncType as ComponentFuncType
-
+def _invoke(key: int, context: Any, ty_raw: Any, args: Any, nargs: int, results: Any) -> Any:
     from wasmtime import WasmtimeError
+    from wasmtime.component import FuncType as ComponentFuncType
 
     def run(store: Any) -> None:
         fty: FuncType
         with ComponentFuncType._from_ptr(ty_raw, owner=store) as fty:
             result_ty = fty.result
-            values = [lift(ty, args[i]) for (_, ty), i in zip(fty.params, range(nargs))]
+            params = fty.params[:nargs]
+            values = [lift(ty, args[i]) for i, (_, ty) in enumerate(params)]
             try:
                 result = _FUNCS[key](store, *values)
                 if result_ty is not None:
@@ -189,17 +191,19 @@ def _invoke(key: int, context: Any, ty_raw: Any, args: Any, nargs: int, results:
             except WasmtimeError:
                 raise
             except Exception as error:  # a trap with one line, not a Python exception
-                raise WasmtimeError(f"host function failed: {type(error).__name__}: {error}") from None
+                raise WasmtimeError(
+                    f"host function failed: {type(error).__name__}: {error}"
+                ) from None
 
     from wasmtime.component._enter import catch_exceptions
 
-    return catch_exceptions(context, run)  # type: ignore[no-any-return]
+    return catch_exceptions(context, run)
 
 
 def _make_trampoline() -> Any:
     from wasmtime import _ffi as ffi
 
-    @ffi.wasmtime_component_func_callback_t  # type: ignore[misc]
+    @ffi.wasmtime_component_func_callback_t  # type: ignore[untyped-decorator]
     def trampoline(key: Any, context: Any, ty: Any, args: Any, n: Any, res: Any, m: Any) -> Any:
         return _invoke(int(key or 0), context, ty, args, n, res)
 
@@ -207,7 +211,7 @@ def _make_trampoline() -> Any:
 
 
 def _make_forget() -> Any:
-    @ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # type: ignore[misc]
+    @ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # type: ignore[untyped-decorator]
     def forget(key: Any) -> None:
         _FUNCS.pop(int(key or 0), None)
 

@@ -50,9 +50,9 @@ from wasinn_nb.results import CallRecord
 if TYPE_CHECKING:
     from wasmtime.component import Linker, LinkerInstance
 
-__all__ = ["ERROR_CODES", "TENSOR_TYPES", "VERSIONS", "ComponentNn", "NnFailure"]
+__all__ = ["ERROR_CODES", "TENSOR_TYPES", "VERSIONS", "ComponentNn", "NnFailureError"]
 
-#: The ``wasi:nn`` versions served; the first is the one wasmtime 35–50 implements.
+#: The ``wasi:nn`` versions served; the first is the one wasmtime 35 to 50 implements.
 VERSIONS = ("0.2.0-rc-2024-10-28", "0.2.0-rc-2024-08-19")
 #: WIT ``tensor-type`` cases in order (numbering C; BF16 has no numpy type here).
 TENSOR_TYPES = ("FP16", "FP32", "FP64", "BF16", "U8", "I32", "I64")
@@ -65,8 +65,17 @@ ENCODINGS = {"openvino": GraphEncoding.OPENVINO, "onnx": GraphEncoding.ONNX,
              "autodetect": GraphEncoding.AUTODETECT}  # fmt: skip
 TARGETS = {"cpu": ExecutionTarget.CPU, "gpu": ExecutionTarget.GPU, "tpu": ExecutionTarget.TPU}
 #: WIT ``error-code`` cases in order.
-ERROR_CODES = ("invalid-argument", "invalid-encoding", "timeout", "runtime-error",
-               "unsupported-operation", "too-large", "not-found", "security", "unknown")  # fmt: skip
+ERROR_CODES = (
+    "invalid-argument",
+    "invalid-encoding",
+    "timeout",
+    "runtime-error",
+    "unsupported-operation",
+    "too-large",
+    "not-found",
+    "security",
+    "unknown",
+)
 _CODE_OF: tuple[tuple[type[Exception], str], ...] = (
     (ModelNotFoundError, "not-found"),
     (BackendUnavailableError, "invalid-encoding"),
@@ -85,7 +94,7 @@ _ERRNO_OF_CODE = {code: errno for errno, code in _CODE_OF_ERRNO.items()}
 _TENSOR, _GRAPH, _CONTEXT, _ERROR = 0x6E6E_0001, 0x6E6E_0002, 0x6E6E_0003, 0x6E6E_0004
 
 
-class NnFailure(WasinnError):
+class NnFailureError(WasinnError):
     """A failed call, as the guest sees it: an ``error-code`` case and a message."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -95,7 +104,7 @@ class NnFailure(WasinnError):
 
 def code_for(error: Exception) -> str:
     """The ``error-code`` case a guest gets for ``error``."""
-    if isinstance(error, NnFailure):
+    if isinstance(error, NnFailureError):
         return error.code
     if isinstance(error, AbiError):
         return _CODE_OF_ERRNO.get(NnErrno(error.errno), "runtime-error")
@@ -134,7 +143,7 @@ class ComponentNn:
     tensors: dict[int, _Tensor] = field(default_factory=dict)
     graphs: dict[int, Graph] = field(default_factory=dict)
     contexts: dict[int, _Execution] = field(default_factory=dict)
-    errors: dict[int, NnFailure] = field(default_factory=dict)
+    errors: dict[int, NnFailureError] = field(default_factory=dict)
     _reps: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _context_ids: itertools.count[int] = field(default_factory=itertools.count)
     _tensor_bytes: int = 0
@@ -177,9 +186,10 @@ class ComponentNn:
             define_func(graph, "load", self._entry("load", self._load))
             define_func(graph, "load-by-name", self._entry("load_by_name", self._load_by_name))
             define_func(
-                graph, "[method]graph.init-execution-context",
+                graph,
+                "[method]graph.init-execution-context",
                 self._entry("init_execution_context", self._init),
-            )  # fmt: skip
+            )
 
     # ---- bookkeeping -------------------------------------------------------------------------
 
@@ -215,9 +225,9 @@ class ComponentNn:
                 value = Variant("ok", method(store, *args))
                 errno = NnErrno.SUCCESS
             except Exception as error:
-                failure = NnFailure(code_for(error), str(error))
+                failure = NnFailureError(code_for(error), str(error))
                 errno = _ERRNO_OF_CODE.get(failure.code, NnErrno.RUNTIME_ERROR)
-                if not isinstance(error, NnFailure):
+                if not isinstance(error, NnFailureError):
                     errno = errno_for(error)
                 self.host._failed(name, error, errno)
                 value = Variant("err", self._own(self.errors, failure, _ERROR))
@@ -239,7 +249,7 @@ class ComponentNn:
     def _lookup(self, table: dict[int, Any], store: Any, handle: Any, what: str) -> Any:
         rep = self._rep(store, handle)
         if rep not in table:
-            raise NnFailure("invalid-argument", f"unknown {what}")
+            raise NnFailureError("invalid-argument", f"unknown {what}")
         return table[rep]
 
     # ---- errors ------------------------------------------------------------------------------
@@ -273,39 +283,54 @@ class ComponentNn:
         """The tensor as a typed array, checking dims, type and size."""
         dtype = _DTYPES.get(tensor.ty)
         if dtype is None:
-            raise NnFailure("unsupported-operation", f"tensor type {tensor.ty} is not supported")
+            raise NnFailureError(
+                "unsupported-operation", f"tensor type {tensor.ty} is not supported"
+            )
         if len(tensor.dims) > MAX_DIMS:
-            raise NnFailure("invalid-argument", f"tensor has {len(tensor.dims)} dimensions "
-                            f"(at most {MAX_DIMS})")  # fmt: skip
+            raise NnFailureError(
+                "invalid-argument", f"tensor has {len(tensor.dims)} dimensions (at most {MAX_DIMS})"
+            )
         expected = math.prod(tensor.dims) * dtype.numpy.itemsize
         if expected != tensor.data.nbytes:
             shape = "x".join(map(str, tensor.dims))
-            raise NnFailure("invalid-argument", f"tensor {shape} {dtype} needs {expected:,} "
-                            f"bytes, its data has {tensor.data.nbytes:,}")  # fmt: skip
+            raise NnFailureError(
+                "invalid-argument",
+                f"tensor {shape} {dtype} needs {expected:,} "
+                f"bytes, its data has {tensor.data.nbytes:,}",
+            )
         if self._tensor_bytes > self.host.limits.tensor_bytes:
-            raise NnFailure("too-large", f"the guest's tensors hold {self._tensor_bytes:,} bytes, "
-                            f"more than the {format_size(self.host.limits.tensor_bytes)} "
-                            "--max-tensor-bytes")  # fmt: skip
+            raise NnFailureError(
+                "too-large",
+                f"the guest's tensors hold {self._tensor_bytes:,} bytes, "
+                f"more than the {format_size(self.host.limits.tensor_bytes)} "
+                "--max-tensor-bytes",
+            )
         return tensor.data.view(dtype.numpy).reshape(tensor.dims)
 
     # ---- graphs ------------------------------------------------------------------------------
 
     def _add_graph(self, graph: Graph) -> Any:
         if len(self.graphs) >= self.host.limits.graphs:
-            raise NnFailure("too-large", f"{len(self.graphs)} graphs are loaded, the most a run "
-                            "may hold")  # fmt: skip
+            raise NnFailureError(
+                "too-large", f"{len(self.graphs)} graphs are loaded, the most a run may hold"
+            )
         return self._own(self.graphs, graph, _GRAPH)
 
     def _load(self, store: Any, builders: list[Any], encoding: str, target: str) -> Any:
         if len(builders) > MAX_BUILDERS:
-            raise NnFailure("invalid-argument", f"{len(builders)} graph builders "
-                            f"(at most {MAX_BUILDERS})")  # fmt: skip
+            raise NnFailureError(
+                "invalid-argument", f"{len(builders)} graph builders (at most {MAX_BUILDERS})"
+            )
         blobs = [b if isinstance(b, np.ndarray) else np.frombuffer(bytes(b), np.uint8)
                  for b in builders]  # fmt: skip
         total = sum(blob.nbytes for blob in blobs)
         if total > self.host.limits.model_bytes:
-            raise NnFailure("too-large", f"the graph builders total {total:,} bytes, more than "
-                            f"the {format_size(self.host.limits.model_bytes)} --max-model-bytes")  # fmt: skip
+            limit = format_size(self.host.limits.model_bytes)
+            raise NnFailureError(
+                "too-large",
+                f"the graph builders total {total:,} bytes, more than the "
+                f"{limit} --max-model-bytes",
+            )
         graph = self.host.models.load(blobs, ENCODINGS[encoding], TARGETS[target])
         return self._add_graph(graph)
 
@@ -315,8 +340,10 @@ class ComponentNn:
     def _init(self, store: Any, handle: Any) -> Any:
         graph: Graph = self._lookup(self.graphs, store, handle, "graph")
         if len(self.contexts) >= self.host.limits.contexts:
-            raise NnFailure("too-large", f"{len(self.contexts)} execution contexts are live, "
-                            "the most a run may hold")  # fmt: skip
+            raise NnFailureError(
+                "too-large",
+                f"{len(self.contexts)} execution contexts are live, the most a run may hold",
+            )
         number = next(self._context_ids)
         execution = _Execution(graph, graph.init_context(), number)
         self.host.context_graphs[number] = graph
@@ -332,7 +359,9 @@ class ComponentNn:
         if name.isdecimal() and int(name) < max(len(names), 1):
             return int(name)
         known = ", ".join(repr(n) for n in names) or "none"
-        raise NnFailure("invalid-argument", f"the model has no {what} {name!r} (it has {known})")
+        raise NnFailureError(
+            "invalid-argument", f"the model has no {what} {name!r} (it has {known})"
+        )
 
     def _bind(self, execution: _Execution, name: str, tensor: _Tensor) -> None:
         names = [info.name for info in execution.graph.inputs]
@@ -348,7 +377,7 @@ class ComponentNn:
         rep = self._rep(store, handle)  # the host owns it now: no destructor will run
         tensor = self.tensors.get(rep)
         if tensor is None:
-            raise NnFailure("invalid-argument", "unknown tensor")
+            raise NnFailureError("invalid-argument", "unknown tensor")
         self._forget(self.tensors, rep)
         return tensor
 
@@ -367,7 +396,7 @@ class ComponentNn:
         raw = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
         ty = _type_name(raw.dtype)
         if ty is None:
-            raise NnFailure("unsupported-operation", f"output {index} is {raw.dtype}")
+            raise NnFailureError("unsupported-operation", f"output {index} is {raw.dtype}")
         if self.host.record:
             self.host._record(self.host.outputs, execution.handle, index, raw.copy())
         data = raw.reshape(-1).view(np.uint8)

@@ -3,7 +3,7 @@
 The committed ``classify-component.wasm`` carries no model (third-party model bytes are never
 committed). Its core module holds a 24-byte ``ModelRef``: the magic ``wasinn:model-ref``, then
 ``table`` and ``end`` (u32, zero). :func:`embed_model` appends one data segment above the
-module's initial memory with ``encoding u32, target u32, count u32, count × (ptr u32, len
+module's initial memory with ``encoding u32, target u32, count u32, count x (ptr u32, len
 u32)`` and the model parts, raises the memory's minimum to cover it, and fills in ``table``
 and ``end`` (the guest's heap starts at ``end``). Everything else stays byte for byte, so the
 result is as reproducible as its inputs. The guest then calls ``wasi:nn/graph.load`` with the
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from wasinn_nb.errors import GuestError
 
-__all__ = ["ENCODINGS", "MAGIC", "embed_model", "uleb", "read_uleb"]
+__all__ = ["ENCODINGS", "MAGIC", "embed_model", "read_uleb", "uleb"]
 
 MAGIC = b"wasinn:model-ref"
 #: ``wasi:nn`` WIT ``graph-encoding`` cases (the guest passes the index to ``load``).
