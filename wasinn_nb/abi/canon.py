@@ -28,7 +28,7 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from wasmtime.component import FuncType, ValType
 
-__all__ = ["PINNED", "define_func", "fast_bytes", "lift", "lower", "wasmtime_version"]
+__all__ = ["PINNED", "call", "define_func", "fast_bytes", "lift", "lower", "wasmtime_version"]
 
 #: wasmtime-py versions whose ``wasmtime_component_val_t`` layout the fast path was checked on.
 PINNED = frozenset({"50.0.1"})
@@ -109,18 +109,29 @@ def _is_bytes(ty: ValType) -> bool:
 
 
 def lift(ty: ValType, c: Any) -> Any:
-    """Python value of the lifted ``c`` of type ``ty`` (``list<u8>`` as a uint8 array)."""
-    from wasmtime import _ffi as ffi
-    from wasmtime.component import ListType
+    """Python value of the lifted ``c`` of type ``ty`` (``list<u8>`` as a uint8 array).
 
+    ``result`` values come back as ``Variant("ok" | "err", payload)`` whatever their case
+    types, and a ``list<u8>`` inside a ``result`` or a ``list`` is taken the fast way too.
+    """
+    from wasmtime.component import ListType, ResultType
+
+    if isinstance(ty, ResultType):
+        return _lift_result(ty, c)
     if not fast_bytes() or not isinstance(ty, ListType):
         return ty.convert_from_c(c)
-    element = ty.element
     if _is_bytes(ty):
         return lift_bytes(c)
-    if not _is_bytes(element):
+    if not _is_bytes(ty.element):
         return ty.convert_from_c(c)
-    try:  # list<list<u8>>: each inner list is freed as it is taken
+    return _lift_lists(c)
+
+
+def _lift_lists(c: Any) -> list[npt.NDArray[np.uint8]]:
+    """A ``list<list<u8>>``: each inner list is freed as it is taken."""
+    from wasmtime import _ffi as ffi
+
+    try:
         items = []
         for i in range(int(c.of.list.size)):
             cell = c.of.list.data[i]
@@ -132,12 +143,32 @@ def lift(ty: ValType, c: Any) -> Any:
         ffi.wasmtime_component_vallist_delete(ctypes.byref(c.of.list))
 
 
+def _lift_result(ty: Any, c: Any) -> Any:
+    from wasmtime import _ffi as ffi
+    from wasmtime.component import Variant
+
+    tag = "ok" if c.of.result.is_ok else "err"
+    case = ty.ok if tag == "ok" else ty.err
+    if case is None:
+        return Variant(tag)
+    ptr = c.of.result.val
+    payload = lift(case, ptr.contents)
+    ptr.contents.kind = ffi.WASMTIME_COMPONENT_BOOL
+    ptr.contents.of.boolean = False
+    ffi.wasmtime_component_val_delete(ptr)
+    return Variant(tag, payload)
+
+
 def lower(ty: ValType, store: Any, value: Any, ptr: Any) -> None:
-    """Store ``value`` of type ``ty`` at ``ptr`` (bytes-like values of ``list<u8>`` fast)."""
+    """Store ``value`` of type ``ty`` at ``ptr`` (bytes-like values of ``list<u8>`` fast).
+
+    A ``result`` takes ``Variant("ok" | "err", payload)`` whatever its case types.
+    """
     from wasmtime.component import ResultType, Variant
 
-    if isinstance(ty, ResultType) and isinstance(value, Variant) and not ty._tagged():
-        value = value.payload  # wasmtime-py tells untagged results' cases apart by type
+    if isinstance(ty, ResultType) and isinstance(value, Variant):
+        _lower_result(ty, store, value, ptr)
+        return
     if fast_bytes() and _is_bytes(ty) and isinstance(value, _BYTES_TYPES):
         lower_bytes(value, ptr)
         return
@@ -146,31 +177,84 @@ def lower(ty: ValType, store: Any, value: Any, ptr: Any) -> None:
     ty.convert_to_c(store, value, ptr)
 
 
+def _lower_result(ty: Any, store: Any, value: Any, ptr: Any) -> None:
+    from wasmtime import _ffi as ffi
+
+    if value.tag not in ("ok", "err"):
+        raise ValueError(f"a result is ok or err, not {value.tag!r}")
+    case = ty.ok if value.tag == "ok" else ty.err
+    boxed = None
+    if case is not None:
+        raw = ffi.wasmtime_component_val_t()
+        lower(case, store, value.payload, ctypes.pointer(raw))
+        boxed = ffi.wasmtime_component_val_new(ctypes.byref(raw))
+    ptr.contents.kind = ffi.WASMTIME_COMPONENT_RESULT
+    ptr.contents.of.result.is_ok = value.tag == "ok"
+    ptr.contents.of.result.val = boxed
+
+
+def call(func: Any, store: Any, *params: Any) -> Any:
+    """Call a component export with the fast conversions, then its ``post-return``.
+
+    Like ``Func.__call__``, but ``list<u8>`` parameters may be bytes or numpy arrays, and a
+    ``list<u8>`` result (also inside a ``result``) comes back as a uint8 array.
+    """
+    from wasmtime import _ffi as ffi
+    from wasmtime.component._enter import enter_wasm
+
+    fty = func.type(store)
+    types = fty.params
+    result_ty = fty.result
+    if len(params) != len(types):
+        raise TypeError(f"{len(types)} parameters expected, {len(params)} given")
+    cells = (ffi.wasmtime_component_val_t * max(len(params), 1))()
+    done = 0
+    try:
+        for (_, ty), value in zip(types, params, strict=True):
+            lower(ty, store, value, ctypes.pointer(cells[done]))
+            done += 1
+        space = ffi.wasmtime_component_val_t()
+        out = ctypes.byref(space) if result_ty is not None else None
+
+        def run() -> Any:
+            return ffi.wasmtime_component_func_call(
+                ctypes.byref(func._func), store._context(), cells, done, out,
+                1 if result_ty is not None else 0,
+            )  # fmt: skip
+
+        enter_wasm(run)
+        result = lift(result_ty, space) if result_ty is not None else None
+    finally:
+        for i in range(done):
+            ffi.wasmtime_component_val_delete(ctypes.byref(cells[i]))
+    func.post_return(store)
+    return result
+
+
 HostFunc = Callable[..., Any]
 _FUNCS: dict[int, HostFunc] = {}
 _KEYS = itertools.count(1)
 
 
 def define_func(instance: Any, name: str, func: HostFunc) -> None:
-    """Define ``func(store, *args)`` as ``name`` of a linker instance (lists the fast way).
+    """Define ``func(store, *args)`` as ``name`` of a linker instance.
 
-    Falls back to wasmtime-py's own ``add_func`` (slow lists) when the version is not pinned.
+    Arguments and the result convert with :func:`lift` and :func:`lower` (``list<u8>`` with
+    one copy when :func:`fast_bytes`, results as ``Variant``); an exception in ``func`` traps
+    the guest with one line. The trampoline is wasmtime-py's own ``add_func`` mechanism.
     """
-    if not fast_bytes():
-        instance.add_func(name, func)
-        return
+    from wasmtime import WasmtimeError
     from wasmtime import _ffi as ffi
 
     key = next(_KEYS)
     _FUNCS[key] = func
     data = name.encode()
+    trampoline, forget = _callbacks()
     error = ffi.wasmtime_component_linker_instance_add_func(
-        instance.ptr(), ctypes.create_string_buffer(data), len(data), _callbacks()[0],
-        ctypes.c_void_p(key), _callbacks()[1],
+        instance.ptr(), ctypes.create_string_buffer(data), len(data), trampoline,
+        ctypes.c_void_p(key), forget,
     )  # fmt: skip
     if error:
-        from wasmtime import WasmtimeError
-
         raise WasmtimeError._from_ptr(error)
 
 
