@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
     bench_lists()
     with tempfile.TemporaryDirectory() as folder, Runner(cache_dir=None) as runner:
         work = Path(folder)
-        cwd = os.getcwd()
+        cwd = Path.cwd()
         os.chdir(work)
         try:
             bench_classifier(runner, work, options.repeat)
