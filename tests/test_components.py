@@ -20,6 +20,7 @@ import wasinn_nb
 from wasinn_nb import TensorSpec, image_to_tensor, save_tensor
 from wasinn_nb.abi import canon
 from wasinn_nb.data.embed import embed_model
+from wasinn_nb.runtime import ComponentGuest
 from wasinn_nb.runtime.modules import is_component
 
 COMPONENT = GUESTS / "classify-component.wasm"
@@ -105,6 +106,22 @@ def test_embedded_model_is_loaded_once_and_reused(tmp_path, monkeypatch, fast):
     assert result.ok, result.stderr
     assert _lines(result.stdout) == ["1 - 0.7000", "3 - 0.4000", "0 - 0.9000", "2 - 0.3000"]
     assert [c.name for c in result.calls].count("load") == 1
+    interface = "wasinn:classify-component/classifier"
+    with ComponentGuest(embedded) as guest:  # the operator way: init once, then call per tensor
+        params = [("dims", "1x4"), ("type", "f32"), ("top", "2")]
+        assert guest.call("init", params, interface=interface).tag == "ok"
+        for _ in range(3):
+            first = guest.call(
+                "classify", np.array([0.1, 0.7, -0.2, 0.4], "<f4"), interface=interface
+            )
+            second = guest.call(
+                "classify", b"\0" * 12 + np.float32(5).tobytes(), interface=interface
+            )
+        assert first.tag == "ok" and [i for i, _ in first.payload] == [1, 3]
+        assert second.payload[0] == (3, 5.0)
+        assert [c.name for c in guest.host.calls].count("load") == 1
+        bad = guest.call("classify", b"\0" * 3, interface=interface)
+        assert bad.tag == "err" and "needs 16 bytes, its data has 3" in bad.payload
     with pytest.raises(wasinn_nb.errors.GuestError, match="already has an embedded model"):
         embed_model(embedded.read_bytes(), [b"x"], "onnx")
 
@@ -182,7 +199,7 @@ def _component_from_wat(tmp_path, wat: str):
     core = tmp_path / "core.wasm"
     core.write_bytes(wat2wasm(wat))
     embedded, out = tmp_path / "embedded.wasm", tmp_path / "hostile.wasm"
-    subprocess.run([tool, "component", "embed", str(WIT), "--world", "classify-component",
+    subprocess.run([tool, "component", "embed", str(WIT), "--world", "nn-command",
                     str(core), "-o", str(embedded)], check=True)  # fmt: skip
     subprocess.run([tool, "component", "new", str(embedded), "-o", str(out)], check=True)
     return out

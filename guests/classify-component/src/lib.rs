@@ -13,6 +13,7 @@
 
 mod abi;
 mod mem;
+mod export;
 mod out;
 
 use abi::{Bytes, NamedTensor, Ret};
@@ -105,41 +106,52 @@ fn parse_u32(text: &[u8]) -> Option<u32> {
     text.iter().try_fold(0u32, |n, &b| if b.is_ascii_digit() { Some(n * 10 + (b - b'0') as u32) } else { None })
 }
 
-fn options(args: &[Bytes]) -> Result<Options, Line> {
-    let mut o = Options {
-        model: None, input: b"0", dims: [1, 224, 224, 3, 0, 0, 0, 0], rank: 4, ty: U8, top: 5,
-        skip_first: false, labels: None, first_input: 0,
-    };
+const DEFAULTS: Options<'static> = Options {
+    model: None, input: b"0", dims: [1, 224, 224, 3, 0, 0, 0, 0], rank: 4, ty: U8, top: 5,
+    skip_first: false, labels: None, first_input: 0,
+};
+
+/// Apply one option (`--name` on the command line, `name` as a module parameter).
+fn set(o: &mut Options<'static>, name: &[u8], value: &'static [u8]) -> Result<(), Line> {
+    match name {
+        b"model" => o.model = Some(value),
+        b"input" => o.input = value,
+        b"dims" => parse_dims(value, o)?,
+        b"type" => {
+            o.ty = match value {
+                b"u8" => U8,
+                b"f32" | b"fp32" => FP32,
+                _ => return Err(Line::from("error: type is u8 or f32")),
+            }
+        }
+        b"top" => o.top = parse_u32(value).ok_or_else(|| Line::from("error: bad top"))? as usize,
+        b"labels" => o.labels = Some(value),
+        b"skip-first" => o.skip_first = value == b"true" || value == b"1",
+        _ => {
+            let mut line = Line::from("error: unknown option ");
+            line.bytes(name);
+            return Err(line);
+        }
+    }
+    Ok(())
+}
+
+fn options(args: &[Bytes]) -> Result<Options<'static>, Line> {
+    let mut o = DEFAULTS;
     let mut i = 1;
     while i < args.len() {
         let arg = bytes(args[i]);
-        let value = if i + 1 < args.len() { Some(bytes(args[i + 1])) } else { None };
-        let needs = |v: Option<&'static [u8]>| v.ok_or_else(|| Line::from(USAGE));
-        match arg {
-            b"--model" => o.model = Some(needs(value)?),
-            b"--input" => o.input = needs(value)?,
-            b"--dims" => parse_dims(needs(value)?, &mut o)?,
-            b"--type" => {
-                o.ty = match needs(value)? {
-                    b"u8" => U8,
-                    b"f32" | b"fp32" => FP32,
-                    _ => return Err(Line::from("error: --type is u8 or f32")),
-                }
-            }
-            b"--top" => o.top = parse_u32(needs(value)?).ok_or_else(|| Line::from(USAGE))? as usize,
-            b"--labels" => o.labels = Some(needs(value)?),
-            b"--skip-first" => {
-                o.skip_first = true;
-                i += 1;
-                continue;
-            }
-            _ if arg.starts_with(b"--") => return Err(Line::from(USAGE)),
-            _ => {
-                o.first_input = i;
-                return Ok(o);
-            }
+        if arg == b"--skip-first" {
+            o.skip_first = true;
+            i += 1;
+        } else if let Some(name) = arg.strip_prefix(b"--") {
+            let value = args.get(i + 1).map(|v| bytes(*v)).ok_or_else(|| Line::from(USAGE))?;
+            set(&mut o, name, value).map_err(|_| Line::from(USAGE))?;
+            i += 2;
+        } else {
+            o.first_input = i;
+            return Ok(o);
         }
-        i += 2;
     }
     Err(Line::from(USAGE))
 }
@@ -173,6 +185,17 @@ fn graph(o: &Options) -> Result<u32, Line> {
     Ok(ret.u32_at(4))
 }
 
+/// The graph (embedded, else by name) and one execution context for it.
+fn context(o: &Options) -> Result<u32, Line> {
+    let graph = graph(o)?;
+    let mut ret = Ret::new();
+    unsafe { abi::init_execution_context(graph, ret.ptr()) };
+    if ret.u8_at(0) != 0 {
+        return Err(nn_error("init-execution-context", ret.u32_at(4)));
+    }
+    Ok(ret.u32_at(4))
+}
+
 fn main(args: &'static [Bytes]) -> Result<(), Line> {
     let o = options(args)?;
     let stdout = unsafe { abi::get_stdout() };
@@ -180,13 +203,7 @@ fn main(args: &'static [Bytes]) -> Result<(), Line> {
         Some(path) => Some(mem::read_file(path)?),
         None => None,
     };
-    let graph = graph(&o)?;
-    let mut ret = Ret::new();
-    unsafe { abi::init_execution_context(graph, ret.ptr()) };
-    if ret.u8_at(0) != 0 {
-        return Err(nn_error("init-execution-context", ret.u32_at(4)));
-    }
-    let context = ret.u32_at(4);
+    let context = context(&o)?;
     for arg in &args[o.first_input..] {
         let path = bytes(*arg);
         let data = mem::read_file(path)?;
@@ -198,6 +215,22 @@ fn main(args: &'static [Bytes]) -> Result<(), Line> {
 fn classify(
     o: &Options, context: u32, path: &[u8], data: &[u8], labels: Option<&[u8]>, stdout: u32,
 ) -> Result<(), Line> {
+    let (ty, scores) = infer(o, context, data)?;
+    let mut header = Line::from("classify-component: input=");
+    header.bytes(path).push(" output=").push(if ty == U8 { "u8[" } else { "f32[" });
+    header.num(scores.len()).push("] top=").num(o.top.min(scores.len())).push("\n");
+    header.emit(stdout);
+    for i in ranked(o, scores) {
+        let mut line = Line::new();
+        let first = if o.skip_first { 1 } else { 0 };
+        line.num(i).push(" ").bytes(label(labels, i - first)).push(" ").fixed4(unsafe { SCORES[i] });
+        line.push("\n").emit(stdout);
+    }
+    Ok(())
+}
+
+/// Set the input, compute, and read output 0 as f32 scores (u8 outputs by their raw value).
+fn infer(o: &Options, context: u32, data: &[u8]) -> Result<(u32, &'static mut [f32]), Line> {
     let dims = &o.dims[..o.rank];
     let tensor = unsafe {
         abi::tensor_new(dims.as_ptr(), dims.len() as u32, o.ty, data.as_ptr(), data.len() as u32)
@@ -218,13 +251,7 @@ fn classify(
     for named in outputs {
         unsafe { abi::tensor_drop(named.tensor) };
     }
-    let scores = to_scores(ty, raw)?;
-    let mut header = Line::from("classify-component: input=");
-    header.bytes(path).push(" output=").push(if ty == U8 { "u8[" } else { "f32[" });
-    header.num(scores.len()).push("] top=").num(o.top.min(scores.len())).push("\n");
-    header.emit(stdout);
-    rank(o, scores, labels, stdout);
-    Ok(())
+    Ok((ty, to_scores(ty, raw)?))
 }
 
 fn to_scores(ty: u32, raw: &[u8]) -> Result<&'static mut [f32], Line> {
@@ -244,30 +271,32 @@ fn to_scores(ty: u32, raw: &[u8]) -> Result<&'static mut [f32], Line> {
     Ok(scores)
 }
 
-/// Print the top K, highest first; ties keep index order (as a stable sort would).
-fn rank(o: &Options, scores: &mut [f32], labels: Option<&[u8]>, stdout: u32) {
+static mut SCORES: &[f32] = &[];
+
+/// The top K indices, highest first; ties keep index order (as a stable sort would). The
+/// scores stay readable in `SCORES`.
+fn ranked(o: &Options, scores: &'static mut [f32]) -> impl Iterator<Item = usize> {
     let first = if o.skip_first { 1 } else { 0 };
+    let keep = unsafe { slice::from_raw_parts_mut(alloc(scores.len() * 4, 4) as *mut f32, scores.len()) };
+    keep.copy_from_slice(scores);
+    unsafe { SCORES = keep };
+    let top = o.top;
     let mut taken = 0;
-    while taken < o.top {
+    core::iter::from_fn(move || {
+        if taken == top {
+            return None;
+        }
         let mut best: Option<usize> = None;
         for i in first..scores.len() {
-            if scores[i].is_nan() {
-                continue;
-            }
-            if best.map_or(true, |b| scores[i] > scores[b]) {
+            if !scores[i].is_nan() && best.map_or(true, |b| scores[i] > scores[b]) {
                 best = Some(i);
             }
         }
-        let i = match best {
-            Some(i) => i,
-            None => break,
-        };
-        let mut line = Line::new();
-        line.num(i).push(" ").bytes(label(labels, i - first)).push(" ").fixed4(scores[i]);
-        line.push("\n").emit(stdout);
+        let i = best?;
         scores[i] = f32::NAN;
         taken += 1;
-    }
+        Some(i)
+    })
 }
 
 fn label(labels: Option<&[u8]>, index: usize) -> &[u8] {

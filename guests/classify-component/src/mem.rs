@@ -31,6 +31,18 @@ pub fn alloc(size: usize, align: usize) -> *mut u8 {
     }
 }
 
+/// Where the next allocation starts (for `release`).
+pub fn mark() -> usize {
+    alloc(0, 1) as usize
+}
+
+/// Forget every allocation made after `mark` (the memory stays, for the next call).
+pub unsafe fn release(mark: usize) {
+    if mark != 0 {
+        NEXT = mark;
+    }
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn cabi_realloc(old: *mut u8, old_size: usize, align: usize, size: usize) -> *mut u8 {
     let new = alloc(size, align);

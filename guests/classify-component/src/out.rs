@@ -18,6 +18,10 @@ impl Line {
         line
     }
 
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
     pub fn bytes(&mut self, data: &[u8]) -> &mut Line {
         let n = data.len().min(self.buf.len() - self.len);
         self.buf[self.len..self.len + n].copy_from_slice(&data[..n]);
