@@ -207,6 +207,36 @@ def bench_classifier(runner, work: Path, repeat: int) -> None:
           f"{c_total / w_total:.2f}x")  # fmt: skip
 
 
+def bench_classifier_f32(runner, work: Path, repeat: int) -> None:
+    """The same MobileNet as an OpenVINO IR with an f32 input (602,112 B per image)."""
+    import openvino as ov
+
+    model = ov.convert_model(str(CORAL / "mobilenet_v2_1.0_224_quant.tflite"))
+    steps = ov.preprocess.PrePostProcessor(model)
+    steps.input().tensor().set_element_type(ov.Type.f32)
+    ov.save_model(steps.build(), str(work / "mobilenet-f32.xml"), compress_to_fp16=False)
+    spec = TensorSpec(224, 224, dtype="f32", color="rgb", layout="nhwc")
+    save_tensor(image_to_tensor(CORAL / "parrot.jpg", spec), work / "parrot-1x224x224x3xf32.tensor")
+    tensor = "parrot-1x224x224x3xf32.tensor"
+    witx_args = ["--dims", "1x224x224x3", "--dtype", "f32", "--output-dtype", "u8",
+                 "mobilenet-f32.xml", tensor]  # fmt: skip
+    component_args = ["--model", "m32", "--input", "input", "--type", "f32", tensor]
+    preload = ["m32:OpenVINO:CPU:mobilenet-f32.xml:mobilenet-f32.bin"]
+    w_host, w_total, witx = _timed(runner, repeat, GUESTS / "classify.wasm", witx_args,
+                                   dirs=[".:."], backend="openvino")  # fmt: skip
+    c_host, c_total, comp = _timed(runner, repeat, GUESTS / "classify-component.wasm",
+                                   component_args, dirs=[".:."], preload=preload,
+                                   backend="openvino")  # fmt: skip
+    same = witx.stdout.splitlines()[1:] == comp.stdout.splitlines()[1:]
+    print(f"224x224 classifier, f32 input (OpenVINO IR of the same model, 602,112 B in), "
+          f"median of {repeat}:")  # fmt: skip
+    print(f"  witx      host {w_host * 1e3:7.1f} ms   end to end {w_total * 1e3:7.1f} ms")
+    print(f"  component host {c_host * 1e3:7.1f} ms   end to end {c_total * 1e3:7.1f} ms"
+          f"   (top-5 identical: {same})")  # fmt: skip
+    print(f"  ratio component/witx: host {c_host / w_host:.2f}x   end to end "
+          f"{c_total / w_total:.2f}x")  # fmt: skip
+
+
 def bench_road_seg(runner, work: Path, repeat: int) -> None:
     for name in ("road-segmentation-adas-0001.xml", "road-segmentation-adas-0001.bin"):
         shutil.copy(ROAD / name, work / name)
@@ -240,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         os.chdir(work)
         try:
             bench_classifier(runner, work, options.repeat)
+            bench_classifier_f32(runner, work, options.repeat)
             bench_road_seg(runner, work, options.repeat)
         finally:
             os.chdir(cwd)
