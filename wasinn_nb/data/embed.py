@@ -10,10 +10,11 @@ result is as reproducible as its inputs. The guest then calls ``wasi:nn/graph.lo
 parts, once, and reuses the graph and its execution context for every input.
 
 Example:
-    >>> component = guest_component()  # doctest: +SKIP
-    >>> model = Path("mobilenet_v2_1.0_224_quant.tflite").read_bytes()  # doctest: +SKIP
-    >>> Path("classifier.wasm").write_bytes(embed_model(component, [model], "tensorflowlite"))
-    ... # doctest: +SKIP
+    >>> from wasinn_nb.data import example_guest
+    >>> plain = example_guest("classify-component").read_bytes()
+    >>> embedded = embed_model(plain, [b"the model's bytes"], "onnx")
+    >>> len(embedded) > len(plain), embedded.count(b"the model's bytes")
+    (True, 1)
 """
 
 from __future__ import annotations
