@@ -18,7 +18,7 @@ from _paths import FIXTURES, GUESTS, ONNX_FIXTURES
 
 import wasinn_nb
 from wasinn_nb import TensorSpec, image_to_tensor, save_tensor
-from wasinn_nb.abi import canon
+from wasinn_nb.abi import Limits, canon
 from wasinn_nb.data.embed import embed_model
 from wasinn_nb.runtime import ComponentGuest
 from wasinn_nb.runtime.modules import is_component
@@ -267,3 +267,13 @@ def test_wasmtime_cli_runs_the_same_component(tmp_path, monkeypatch):
     assert ours.ok, ours.stderr
     assert cli.stdout == ours.stdout
     assert _lines(cli.stdout)[0].startswith("89 macaw")
+
+
+def test_a_component_cannot_make_the_host_hold_more_than_its_limits(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.chdir(tmp_path)
+    np.zeros(4, "<f4").tofile("a.tensor")
+    args = ["--model", "ident", "--dims", "1x4", "--type", "f32", "a.tensor"]
+    result = wasinn_nb.run(COMPONENT, args, dirs=[".:."], preload=[f"ident:ONNX:CPU:{IDENTITY}"],
+                           limits=Limits(tensor_bytes=8))  # fmt: skip
+    assert result.exit_code is None and "--max-tensor-bytes" in (result.error or "")

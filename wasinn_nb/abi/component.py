@@ -24,7 +24,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -90,6 +90,8 @@ _CODE_OF_ERRNO = {NnErrno.TOO_LARGE: "too-large", NnErrno.INVALID_ENCODING: "inv
                   NnErrno.MODEL_NOT_FOUND: "not-found",
                   NnErrno.UNSUPPORTED_OPERATION: "unsupported-operation"}  # fmt: skip
 _ERRNO_OF_CODE = {code: errno for errno, code in _CODE_OF_ERRNO.items()}
+#: Live resources of one kind (tensors, graphs, contexts, errors) a run may hold.
+MAX_LIVE = 65_536
 # Host resource type ids (one per resource; the same in every version).
 _TENSOR, _GRAPH, _CONTEXT, _ERROR = 0x6E6E_0001, 0x6E6E_0002, 0x6E6E_0003, 0x6E6E_0004
 
@@ -201,6 +203,9 @@ class ComponentNn:
     def _own(self, table: dict[int, Any], item: Any, kind: int) -> Any:
         from wasmtime.component import ResourceHost
 
+        if len(table) >= MAX_LIVE:
+            _trap(f"the guest holds {len(table):,} wasi-nn resources of one kind, the most a run "
+                  "may (drop the ones it no longer needs)")  # fmt: skip
         rep = next(self._reps)
         table[rep] = item
         return ResourceHost.own(rep, kind)
@@ -267,6 +272,11 @@ class ComponentNn:
     def _tensor_new(self, store: Any, dims: list[int], ty: str, data: Any) -> Any:
         """A host-owned tensor; a bad shape or size is reported when it is used."""
         raw = data if isinstance(data, np.ndarray) else np.frombuffer(bytes(data), np.uint8)
+        limit = self.host.limits.tensor_bytes
+        if self._tensor_bytes + raw.nbytes > limit:
+            _trap(f"wasi-nn [constructor]tensor: the guest's tensors would hold "
+                  f"{self._tensor_bytes + raw.nbytes:,} bytes, more than the "
+                  f"{format_size(limit)} --max-tensor-bytes")  # fmt: skip
         self._tensor_bytes += raw.nbytes
         return self._own(self.tensors, _Tensor(list(dims), ty, raw), _TENSOR)
 
@@ -400,6 +410,11 @@ class ComponentNn:
         if self.host.record:
             self.host._record(self.host.outputs, execution.handle, index, raw.copy())
         data = raw.reshape(-1).view(np.uint8)
+        if self._tensor_bytes + data.nbytes > self.host.limits.tensor_bytes:
+            raise NnFailureError(
+                "too-large",
+                f"output {index} of {data.nbytes:,} bytes would exceed --max-tensor-bytes",
+            )
         self._tensor_bytes += data.nbytes
         return self._own(self.tensors, _Tensor(list(raw.shape), ty, data), _TENSOR)
 
@@ -423,6 +438,13 @@ class ComponentNn:
         execution: _Execution = self._lookup(self.contexts, store, handle, "execution context")
         names = [info.name for info in execution.graph.outputs]
         return self._output(execution, self._index(names, name, "output"))
+
+
+def _trap(message: str) -> NoReturn:
+    """End the guest with ``message`` (for calls whose WIT type has no error case)."""
+    from wasmtime import WasmtimeError
+
+    raise WasmtimeError(message)
 
 
 def _type_name(dtype: np.dtype[Any]) -> str | None:

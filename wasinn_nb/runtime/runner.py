@@ -307,7 +307,10 @@ class _Job(threading.Thread):
         except (Trap, WasmtimeError) as error:  # and WASI calls from a guest without memory
             if self.switch.stopped:
                 return None, self.switch.reason
-            return None, f"trapped: {_cause(error)}{self._memory_note(store, instance)}"
+            cause = _cause(error)
+            if "fuel allocated for hostcalls" in cause:
+                cause += " (wasmtime lifts at most ~2.7 M list elements per call into the host)"
+            return None, f"trapped: {cause}{self._memory_note(store, instance)}"
         else:
             code = 1 if getattr(outcome, "tag", "ok") == "err" else 0
         if self.switch.stopped:  # woken by the stop (a sleep, a cancelled compute), then ended
@@ -319,7 +322,7 @@ class _Job(threading.Thread):
         from wasmtime import Memory
 
         if self.component is not None:
-            return ""
+            return ""  # a component's memories are its own
         memory = instance.exports(store).get("memory")
         if isinstance(memory, Memory) and memory.data_len(store) > 0.9 * self.limits.memory:
             size = format_size(memory.data_len(store))
