@@ -254,7 +254,6 @@ def bench_road_seg(runner, work: Path, repeat: int) -> None:
         preload=[f"road:OpenVINO:CPU:{args[0]}:{args[1]}"],
     )
     print(f"  component: {result.error or 'ran'}")
-    print("  (wasmtime lifts at most ~2.7 M list elements from a guest into the host per call)")
 
 
 def main(argv: list[str] | None = None) -> None:
