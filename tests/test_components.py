@@ -189,7 +189,7 @@ HOSTILE = """
 """
 
 
-def _component_from_wat(tmp_path, wat: str):
+def _component_from_wat(tmp_path, wat: str, wit=WIT, world="nn-command"):
     from wasmtime import wat2wasm
 
     beside = Path(sys.executable).parent / "wasm-tools"  # the venv's, when it is not on PATH
@@ -199,7 +199,7 @@ def _component_from_wat(tmp_path, wat: str):
     core = tmp_path / "core.wasm"
     core.write_bytes(wat2wasm(wat))
     embedded, out = tmp_path / "embedded.wasm", tmp_path / "hostile.wasm"
-    subprocess.run([tool, "component", "embed", str(WIT), "--world", "nn-command",
+    subprocess.run([tool, "component", "embed", str(wit), "--world", world,
                     str(core), "-o", str(embedded)], check=True)  # fmt: skip
     subprocess.run([tool, "component", "new", str(embedded), "-o", str(out)], check=True)
     return out
@@ -277,3 +277,102 @@ def test_a_component_cannot_make_the_host_hold_more_than_its_limits(tmp_path, mo
     result = wasinn_nb.run(COMPONENT, args, dirs=[".:."], preload=[f"ident:ONNX:CPU:{IDENTITY}"],
                            limits=Limits(tensor_bytes=8))  # fmt: skip
     assert result.exit_code is None and "--max-tensor-bytes" in (result.error or "")
+
+
+WIT_0819 = """
+package wasinn:test;
+
+world nn-0819 {
+  import wasi:nn/graph@0.2.0-rc-2024-08-19;
+  import wasi:nn/inference@0.2.0-rc-2024-08-19;
+  export go: func() -> list<u8>;
+}
+
+package wasi:nn@0.2.0-rc-2024-08-19 {
+  interface tensor {
+    enum tensor-type { FP16, FP32, FP64, BF16, U8, I32, I64 }
+    resource tensor {
+      constructor(dimensions: list<u32>, ty: tensor-type, data: list<u8>);
+      data: func() -> list<u8>;
+    }
+  }
+  interface errors {
+    resource error;
+  }
+  interface inference {
+    use errors.{error};
+    use tensor.{tensor};
+    resource graph-execution-context {
+      set-input: func(name: string, tensor: tensor) -> result<_, error>;
+      compute: func() -> result<_, error>;
+      get-output: func(name: string) -> result<tensor, error>;
+    }
+  }
+  interface graph {
+    use errors.{error};
+    use inference.{graph-execution-context};
+    resource graph {
+      init-execution-context: func() -> result<graph-execution-context, error>;
+    }
+    load-by-name: func(name: string) -> result<graph, error>;
+  }
+}
+"""
+
+GUEST_0819 = """
+(module
+  (import "wasi:nn/graph@0.2.0-rc-2024-08-19" "load-by-name" (func $by_name (param i32 i32 i32)))
+  (import "wasi:nn/graph@0.2.0-rc-2024-08-19" "[method]graph.init-execution-context"
+    (func $init (param i32 i32)))
+  (import "wasi:nn/tensor@0.2.0-rc-2024-08-19" "[constructor]tensor"
+    (func $tensor (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi:nn/tensor@0.2.0-rc-2024-08-19" "[method]tensor.data" (func $data (param i32 i32)))
+  (import "wasi:nn/inference@0.2.0-rc-2024-08-19" "[method]graph-execution-context.set-input"
+    (func $set (param i32 i32 i32 i32 i32)))
+  (import "wasi:nn/inference@0.2.0-rc-2024-08-19" "[method]graph-execution-context.compute"
+    (func $compute (param i32 i32)))
+  (import "wasi:nn/inference@0.2.0-rc-2024-08-19" "[method]graph-execution-context.get-output"
+    (func $get (param i32 i32 i32 i32)))
+  (memory (export "memory") 1)
+  (global $next (mut i32) (i32.const 4096))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (global.set $next (i32.add (global.get $next) (local.get 3)))
+    (i32.sub (global.get $next) (local.get 3)))
+  (data (i32.const 100) "ident")
+  (data (i32.const 200) "\\01\\00\\00\\00\\04\\00\\00\\00")
+  (data (i32.const 300) "01")
+  (data (i32.const 400) "\\00\\00\\80\\3f\\00\\00\\00\\40\\00\\00\\40\\40\\00\\00\\80\\40")
+  (func $ok (result i32)
+    (if (i32.load8_u (i32.const 16)) (then unreachable))
+    (i32.load (i32.const 20)))
+  (func (export "go") (result i32)
+    (local $ctx i32)
+    (call $by_name (i32.const 100) (i32.const 5) (i32.const 16))
+    (call $init (call $ok) (i32.const 16))
+    (local.set $ctx (call $ok))
+    (call $set (local.get $ctx) (i32.const 300) (i32.const 1)
+      (call $tensor (i32.const 200) (i32.const 2) (i32.const 1) (i32.const 400) (i32.const 16))
+      (i32.const 16))
+    (if (i32.load8_u (i32.const 16)) (then unreachable))
+    (call $compute (local.get $ctx) (i32.const 16))
+    (if (i32.load8_u (i32.const 16)) (then unreachable))
+    (call $get (local.get $ctx) (i32.const 301) (i32.const 1) (i32.const 16))
+    (call $data (call $ok) (i32.const 32))
+    (i32.const 32))
+)
+"""
+
+
+def test_the_2024_08_19_interface_works_too(tmp_path):
+    """set-input / compute / get-output by name, as wasmtime 25-34 served them."""
+    pytest.importorskip("onnxruntime")
+    (tmp_path / "wit").mkdir()
+    (tmp_path / "wit" / "world.wit").write_text(WIT_0819)
+    guest = _component_from_wat(tmp_path, GUEST_0819, wit=tmp_path / "wit", world="nn-0819")
+    with ComponentGuest(guest, preload=[f"ident:ONNX:CPU:{IDENTITY}"]) as component:
+        data = component.call("go")
+        names = [c.name for c in component.host.calls]
+    assert isinstance(data, np.ndarray)
+    np.testing.assert_array_equal(data.view("<f4"), [1, 2, 3, 4])
+    assert names == ["load_by_name", "init_execution_context", "tensor", "set_input", "compute",
+                     "get_output", "tensor_data"]  # fmt: skip
