@@ -289,7 +289,8 @@ class _Job(threading.Thread):
             if self.switch.stopped:  # stopped while a start function ran
                 self.error = self.switch.reason
                 return None
-            raise GuestError(f"cannot instantiate the module: {_cause(error)}") from None
+            kind = "component" if self.component is not None else "module"
+            raise GuestError(f"cannot instantiate the {kind}: {_cause(error)}") from None
 
     def _start(self, store: Store, instance: Any) -> tuple[int | None, str | None]:
         from wasmtime import ExitTrap, Func, Trap, WasmtimeError
