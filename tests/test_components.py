@@ -376,3 +376,18 @@ def test_the_2024_08_19_interface_works_too(tmp_path):
     np.testing.assert_array_equal(data.view("<f4"), [1, 2, 3, 4])
     assert names == ["load_by_name", "init_execution_context", "tensor", "set_input", "compute",
                      "get_output", "tensor_data"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("wat", "message"),
+    [
+        ('(component (core module $m (func (export "f"))) (core instance $i (instantiate $m))'
+         ' (func (export "f") (canon lift (core func $i "f"))))', "exports no wasi:cli/run"),
+        ('(component (import "x:y/z" (instance (export "g" (func)))))',
+         "cannot instantiate the component"),
+    ],
+    ids=["not-a-command", "unknown-import"],
+)  # fmt: skip
+def test_a_component_that_cannot_run_is_one_line(wat, message):
+    with pytest.raises(wasinn_nb.errors.GuestError, match=message):
+        wasinn_nb.run(wat)
