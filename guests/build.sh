@@ -15,7 +15,9 @@
 #                               librust-png-dev librust-jpeg-decoder-dev
 set -euo pipefail
 
-GUESTS=(road-seg classify named pytorch-image)
+# Commands, then the pipeline operators (cdylib reactors; cargo names them op_NAME.wasm).
+GUESTS=(road-seg classify named pytorch-image
+        op-decode op-infer op-softmax op-topk op-threshold op-labels)
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 
 check=0
@@ -82,6 +84,7 @@ fi
 status=0
 for g in "${GUESTS[@]}"; do
   built="$target/wasm32-wasi/release/$g.wasm"
+  [[ -f "$built" ]] || built="$target/wasm32-wasi/release/${g//-/_}.wasm"
   committed="$HERE/$g.wasm"
   if (( check )); then
     new="$(sha256sum "$built" | cut -d' ' -f1)"
