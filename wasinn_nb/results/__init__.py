@@ -18,6 +18,7 @@ from wasinn_nb.results.predictions import (
     dequantize,
     load_labels,
 )
+from wasinn_nb.results.pipeline import PipelineItem, PipelineResult, StageRecord
 from wasinn_nb.results.run import PHASES, CallRecord, RunResult, TensorRecord, Timings
 
 __all__ = [
@@ -29,9 +30,12 @@ __all__ = [
     "Classification",
     "Color",
     "Palette",
+    "PipelineItem",
+    "PipelineResult",
     "Prediction",
     "RunResult",
     "Segmentation",
+    "StageRecord",
     "TensorRecord",
     "Timings",
     "dequantize",
