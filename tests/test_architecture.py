@@ -24,9 +24,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "backends": frozenset({"errors", "enums"}),
     "abi": frozenset({"errors", "enums", "backends", "results"}),
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
+    "pipeline": frozenset(
+        {"errors", "enums", "files", "data", "backends", "abi", "results", "runtime"}
+    ),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
     "commands": frozenset(
-        {"errors", "enums", "files", "im2tensor", "data", "results", "backends", "runtime", "viz"}
+        {"errors", "enums", "files", "im2tensor", "data", "results", "backends", "runtime", "viz",
+         "pipeline"}
     ),
     "cli": frozenset({"errors", "commands"}),
     "magics": frozenset({"errors", "enums", "commands", "backends", "results", "im2tensor", "viz"}),
@@ -38,7 +42,7 @@ OWNERS = {
     "IPython": {"magics"},
     "traitlets": {"magics"},
     "ipywidgets": {"viz.widgets"},
-    "wasmtime": {"abi", "runtime"},
+    "wasmtime": {"abi", "runtime", "pipeline"},
     "openvino": {"backends"},
     "onnxruntime": {"backends"},
     "ai_edge_litert": {"backends"},
@@ -121,7 +125,7 @@ def test_imports_point_one_way():
          "viz may not import runtime"),
         ("wasinn_nb.abi.host", "from wasinn_nb.runtime.graphs import GraphCache",
          "abi may not import runtime"),
-        ("wasinn_nb.backends.openvino", "import wasmtime", "only ['abi', 'runtime'] may"),
+        ("wasinn_nb.backends.openvino", "import wasmtime", "only ['abi', 'pipeline', 'runtime'] may"),
         ("wasinn_nb.runtime.runner", "from IPython.display import display",
          "only ['magics'] may"),
         ("wasinn_nb.cli", "from wasinn_nb import runtime", "cli may not import runtime"),

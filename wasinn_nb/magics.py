@@ -42,7 +42,7 @@ _OUT = Option(
     {"metavar": "NAME", "dest": "result_name", "help": "also store the result in NAME"},
 )
 #: Commands whose value is the point of calling them from a notebook: the magic returns it.
-_RETURNS_VALUE = frozenset({"im2tensor", "fetch"})
+_RETURNS_VALUE = frozenset({"im2tensor", "fetch", "pipeline"})
 
 
 def _did_you_mean(value: str, choices: tuple[str, ...], what: str) -> str:

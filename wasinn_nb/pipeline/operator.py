@@ -65,6 +65,12 @@ class ItemSwitch(StopSwitch):
         self.item_timeout = item_timeout
         self.item_deadline: float | None = None
         self.item_expired = False
+        self._callbacks: list[Any] = []
+
+    def arm(self, store: Store) -> None:
+        """Arm ``store`` too (every store's epoch callback is kept alive with the switch)."""
+        super().arm(store)
+        self._callbacks.append(self._callback)
 
     def next_item(self) -> None:
         """Start the next item's clock."""
