@@ -176,6 +176,7 @@ class Pipeline:
         def work() -> None:
             try:
                 with Ticker(self.runner.engine):
+                    self._start()
                     for source, value in named:
                         if self.switch.stopped:
                             break
@@ -193,6 +194,14 @@ class Pipeline:
             raise WasinnError(f"pipeline {self.spec.name}: {self.switch.reason}")
         return PipelineResult(self.spec.name, tuple(items), time.perf_counter() - started,
                               tuple(self.log[first_log:]))  # fmt: skip
+
+    def _start(self) -> None:
+        """Instantiate and initialise every operator: a bad parameter fails the run, once."""
+        for name, operator in self.operators.items():
+            try:
+                operator.start()
+            except OperatorError as error:
+                raise GraphError(f"operation {name!r}: {error}") from None
 
     def _supervise(self, done: threading.Event) -> None:
         try:
