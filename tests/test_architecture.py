@@ -29,8 +29,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
     "commands": frozenset(
-        {"errors", "enums", "files", "im2tensor", "data", "results", "backends", "runtime", "viz",
-         "pipeline"}
+        {
+            "errors",
+            "enums",
+            "files",
+            "im2tensor",
+            "data",
+            "results",
+            "backends",
+            "runtime",
+            "viz",
+            "pipeline",
+        }
     ),
     "cli": frozenset({"errors", "commands"}),
     "magics": frozenset({"errors", "enums", "commands", "backends", "results", "im2tensor", "viz"}),
@@ -125,7 +135,8 @@ def test_imports_point_one_way():
          "viz may not import runtime"),
         ("wasinn_nb.abi.host", "from wasinn_nb.runtime.graphs import GraphCache",
          "abi may not import runtime"),
-        ("wasinn_nb.backends.openvino", "import wasmtime", "only ['abi', 'pipeline', 'runtime'] may"),
+        ("wasinn_nb.backends.openvino", "import wasmtime",
+         "only ['abi', 'pipeline', 'runtime'] may"),
         ("wasinn_nb.runtime.runner", "from IPython.display import display",
          "only ['magics'] may"),
         ("wasinn_nb.cli", "from wasinn_nb import runtime", "cli may not import runtime"),

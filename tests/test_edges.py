@@ -67,8 +67,11 @@ CASES = [
     ("demo into /proc", "--out /proc/nope", "/proc/nope"),
     ("pipeline", "{tmp}/graph.yaml {tmp}/photo.png --param decode:width=4", "ok"),
     ("pipeline bad YAML", "{tmp}/bad.yaml {tmp}/photo.png", "bad YAML (line 1, column 15)"),
-    ("pipeline unknown operator", "{tmp}/unknown.yaml {tmp}/photo.png",
-     "unknown operator module 'nope'"),
+    (
+        "pipeline unknown operator",
+        "{tmp}/unknown.yaml {tmp}/photo.png",
+        "unknown operator module 'nope'",
+    ),
     ("pipeline bad --param", "{tmp}/graph.yaml {tmp}/photo.png --param width=4", "bad --param"),
     ("pipeline missing input", "{tmp}/graph.yaml {tmp}/nope.png", "cannot read input"),
     ("notebooks", "{tmp}/walkthroughs --force", "ok"),

@@ -120,6 +120,11 @@ PRINTS = {
         "top-1   89 'macaw'",
     ],
     "segmentation.ipynb": ["bird.bmp  bird share 0.18"],
+    "pipeline.ipynb": [
+        "banana.jpg         top-1 955 banana",
+        "parrot.jpg         top-1 89 macaw",
+        "cat.bmp            best 0.8",
+    ],
 }
 
 

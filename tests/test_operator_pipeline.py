@@ -8,6 +8,7 @@ mirror's MobileNet V2 (quantized TFLite).
 from __future__ import annotations
 
 import shutil
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -28,7 +29,7 @@ def chain(*stages: tuple[str, str, str]) -> str:
     ops = ["  - {operationType: source, name: in}"]
     ops += [f"  - {{operationType: {k}, name: {n}, module: {m}}}" for k, n, m in stages]
     ops.append("  - {operationType: sink, name: out}")
-    links = [f"  - {{from: {{name: {a}}}, to: {{name: {b}}}}}" for a, b in zip(names, names[1:])]
+    links = [f"  - {{from: {{name: {a}}}, to: {{name: {b}}}}}" for a, b in pairwise(names)]
     return "operations:\n" + "\n".join(ops) + "\nconnections:\n" + "\n".join(links) + "\n"
 
 
@@ -88,11 +89,12 @@ BAD_GRAPHS = [
      "only a branch has arms"),
     (_broken('arm: "False"', 'arm: "Maybe"'), "arm must be True or False, got 'Maybe'"),
     (_broken("to: {name: confident}", "to: {name: in}"), "a source has no input"),
-    (_broken("{from: {name: probs}, to: {name: unsure}}", "{from: {name: unsure}, to: {name: probs}}"),
-     "a sink has no output"),
+    (_broken("{from: {name: probs}, to: {name: unsure}}",
+             "{from: {name: unsure}, to: {name: probs}}"), "a sink has no output"),
     (_broken("  - name: sure\n", "  - name: unsur\n"), "no operation named 'unsur'"),
     (_broken("{operationType: source, name: in}", "{operationType: source, name: in}\n"
-             "  - {operationType: source, name: in2}"), "exactly one source operation, this one has 2"),
+             "  - {operationType: source, name: in2}"),
+     "exactly one source operation, this one has 2"),
     (_broken("{from: {name: in}, to: {name: sure}}", "{from: {name: in}, to: {name: sure}}\n"
              "  - {from: {name: probs}, to: {name: sure}}"), ""),
 ]  # fmt: skip
@@ -109,7 +111,7 @@ def test_a_cycle_is_refused():
     text = _broken("{from: {name: probs}, to: {name: unsure}}",
                    "{from: {name: probs}, to: {name: unsure}}\n"
                    "  - {from: {name: probs}, to: {name: sure}}")  # fmt: skip
-    with pytest.raises(GraphError, match="the connections make a cycle through .*probs, sure"):
+    with pytest.raises(GraphError, match=r"the connections make a cycle through .*probs, sure"):
         parse_graph(text)
 
 
@@ -119,16 +121,23 @@ def test_unknown_modules_and_required_parameters_fail_before_running(tmp_path):
     with pytest.raises(GraphError, match=r"operation 'x': cannot read module .*missing\.wasm"):
         Pipeline(parse_graph(chain(("map", "x", "missing.wasm")), folder=tmp_path))
     with pytest.raises(GraphError, match="parameter 'labels' is required"):
-        Pipeline(parse_graph(chain(("map", "names", "labels")) + """\
+        Pipeline(
+            parse_graph(
+                chain(("map", "names", "labels"))
+                + """\
 moduleConfigurations:
   - {name: names, parameters: {labels: {name: labels, required: true}}}
-"""))
+"""
+            )
+        )
     with pytest.raises(GraphError, match="no operation named 'nobody'"):
         Pipeline(parse_graph(chain(("map", "p", "softmax"))), params={"nobody": {"k": "1"}})
 
 
 def test_an_init_error_is_the_operators_message():
-    with pytest.raises(GraphError, match="operation 'top': init: unknown parameter 'kk' \\(known: k\\)"):
+    with pytest.raises(
+        GraphError, match="operation 'top': init: unknown parameter 'kk' \\(known: k\\)"
+    ):
         run([("map", "top", "topk")], [np.zeros(3, np.float32)], {"top": {"kk": "2"}})
 
 
@@ -180,8 +189,9 @@ def test_a_branch_sends_each_arm_its_items():
 def test_labels_name_the_topk_rows(tmp_path):
     (tmp_path / "labels.txt").write_text("cat\ndog\n\nfox\n")
     scores = np.array([0.1, 0.6, 0.05, 0.25], np.float32)
+    labels = f"@{tmp_path / 'labels.txt'}"
     result = run([("map", "top", "topk"), ("map", "names", "labels")], [scores],
-                 {"top": {"k": "3"}, "names": {"labels": f"@{tmp_path / 'labels.txt'}"}})  # fmt: skip
+                 {"top": {"k": "3"}, "names": {"labels": labels}})  # fmt: skip
     assert result[0]["names"] == b"1 dog 0.6000\n3 fox 0.2500\n0 cat 0.1000\n"
 
 

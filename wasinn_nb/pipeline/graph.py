@@ -161,8 +161,8 @@ def parse_graph(text: str, *, folder: Path | None = None, name: str = "graph") -
     unknown = set(doc) - {"metadata", "moduleRequirements", "moduleConfigurations",
                           "operations", "connections", "schemas"}  # fmt: skip
     if unknown:
-        raise GraphError(f"unknown top-level key {sorted(unknown)[0]!r} (expected metadata, "
-                         "moduleRequirements, moduleConfigurations, operations, connections)")  # fmt: skip
+        expected = "metadata, moduleRequirements, moduleConfigurations, operations, connections"
+        raise GraphError(f"unknown top-level key {sorted(unknown)[0]!r} (expected {expected})")
     metadata = doc.get("metadata") or {}
     if not isinstance(metadata, dict):
         raise GraphError("metadata must be a mapping")
@@ -269,8 +269,10 @@ def _text(value: Any) -> str:
 
 
 def _connection(item: Any, index: int, operations: Mapping[str, Operation]) -> Connection:
-    if not isinstance(item, dict) or not isinstance(item.get("from"), dict) or not isinstance(
-        item.get("to"), dict
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("from"), dict)
+        or not isinstance(item.get("to"), dict)
     ):
         raise GraphError(f"connections[{index}]: needs from: {{name: …}} and to: {{name: …}}")
     source, target = str(item["from"].get("name")), str(item["to"].get("name"))

@@ -155,8 +155,9 @@ class OperatorInstance:
         if not isinstance(exports.get("memory"), MemoryType):
             missing.insert(0, "memory")
         if missing:
+            names = ", ".join(missing)
             raise GuestError(f"operation {self.name!r}: the module is not a wasinn operator "
-                             f"(no export {', '.join(missing)}; see wasinn_nb.pipeline)")  # fmt: skip
+                             f"(no export {names}; see wasinn_nb.pipeline)")  # fmt: skip
 
     # ---- life cycle --------------------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class OperatorInstance:
         try:
             instance = self._guard(lambda: linker.instantiate(store, self.module))
             exports = instance.exports(store)
-            self._exports = {n: exports[n] for n in (*EXPORTS,)}  # type: ignore[misc]
+            self._exports = {n: exports[n] for n in EXPORTS}
             self._memory = exports["memory"]
             version = self._guard(lambda: self._exports["op_abi_version"](store))
             if version != ABI_VERSION:
@@ -258,6 +259,12 @@ class OperatorInstance:
         buffer = (ctypes.c_ubyte * size).from_address(base)
         return GuestMemory(np.frombuffer(memoryview(buffer).cast("B"), dtype=np.uint8))
 
+    def _live(self) -> Store:
+        """The store of the live instance (OperatorError if it was thrown away)."""
+        if self._store is None:
+            raise OperatorError("the operator instance is gone (it trapped)")
+        return self._store
+
     def _write(
         self,
         data: npt.NDArray[np.uint8],
@@ -269,7 +276,7 @@ class OperatorInstance:
         """Ask for a guest buffer of ``size`` bytes; put a descriptor (if ``kind``) and data in."""
         if size >= 1 << 32:
             raise OperatorError(f"{size:,} bytes do not fit in a wasm32 operator")
-        store = self._store
+        store = self._live()
         pointer = self._guard(lambda: self._exports["op_buffer"](store, size)) & 0xFFFFFFFF
         if pointer == 0:
             raise OperatorError(f"op_buffer could not give {size:,} bytes")
@@ -288,7 +295,7 @@ class OperatorInstance:
         return int(pointer)
 
     def _descriptor(self) -> tuple[GuestMemory, tuple[int, ...]]:
-        store = self._store
+        store = self._live()
         pointer = self._guard(lambda: self._exports["op_output"](store)) & 0xFFFFFFFF
         memory = self._view()
         try:

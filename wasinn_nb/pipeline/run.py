@@ -115,8 +115,9 @@ class Pipeline:
         for op in self.spec.operations.values():
             missing = missing_params(op)
             if missing:
+                hint = f"--param {op.name}:{missing[0]}=VALUE"
                 raise GraphError(f"operation {op.name!r}: parameter {missing[0]!r} is required "
-                                 f"(give it with --param {op.name}:{missing[0]}=VALUE)")  # fmt: skip
+                                 f"(give it with {hint})")  # fmt: skip
         self.runner = runner or default_runner()
         self.limits = limits or Limits()
         self.switch = ItemSwitch(timeout, item_timeout)
@@ -131,7 +132,7 @@ class Pipeline:
     def _operator(self, op: Operation) -> OperatorInstance:
         assert op.module is not None  # noqa: S101 - only map/filter/branch have one
         module = self._compile(op)
-        params = {k: v for k, v in op.params.items()}
+        params = dict(op.params)
         return OperatorInstance(op.name, self.runner.engine, module, params, self.models,
                                 self.limits, self.switch, self._note)  # fmt: skip
 

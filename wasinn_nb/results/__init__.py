@@ -11,6 +11,7 @@ Example:
 """
 
 from wasinn_nb.results.palette import DEFAULT_PALETTE, ROAD_LABELS, ROAD_PALETTE, Color, Palette
+from wasinn_nb.results.pipeline import PipelineItem, PipelineResult, StageRecord
 from wasinn_nb.results.predictions import (
     Classification,
     Prediction,
@@ -18,7 +19,6 @@ from wasinn_nb.results.predictions import (
     dequantize,
     load_labels,
 )
-from wasinn_nb.results.pipeline import PipelineItem, PipelineResult, StageRecord
 from wasinn_nb.results.run import PHASES, CallRecord, RunResult, TensorRecord, Timings
 
 __all__ = [

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import numpy.typing as npt
 
 from wasinn_nb.results.display import RichDisplay
@@ -28,7 +27,7 @@ Value = bytes | npt.NDArray[Any]
 
 
 def describe_value(value: Value | None) -> str:
-    """A short summary of a value: ``u8[1x224x224x3]``, ``32 bytes``, or the text if short.
+    r"""A short summary of a value: ``u8[1x224x224x3]``, ``32 bytes``, or the text if short.
 
     Example:
         >>> describe_value(np.zeros((1, 3), np.float32)), describe_value(b"955 banana 0.97\\n")

@@ -40,8 +40,10 @@ impl Operator for Decode {
         }
         let img = if input.data.starts_with(b"BM") {
             decode_bmp(input.data)?
-        } else {
+        } else if input.data.starts_with(b"\x89PNG") || input.data.starts_with(&[0xff, 0xd8]) {
             image::decode(input.data)?
+        } else {
+            return Err("not a JPEG, PNG or BMP image".to_string());
         };
         let (w, h) = (self.width, self.height);
         let rgb = image::resize_bilinear(&img, w, h);
