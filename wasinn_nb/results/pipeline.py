@@ -30,6 +30,7 @@ def describe_value(value: Value | None) -> str:
     r"""A short summary of a value: ``u8[1x224x224x3]``, ``32 bytes``, or the text if short.
 
     Example:
+        >>> import numpy as np
         >>> describe_value(np.zeros((1, 3), np.float32)), describe_value(b"955 banana 0.97\n")
         ('float32[1x3]', "'955 banana 0.97'")
     """
