@@ -17,6 +17,7 @@ from _paths import FIXTURES, GUESTS
 
 import wasinn_nb
 from wasinn_nb.abi import Limits
+from wasinn_nb.errors import WasinnError
 from wasinn_nb.pipeline import GraphError, Pipeline, parse_graph
 
 CORAL = FIXTURES / "coral-test-data"
@@ -120,6 +121,9 @@ def test_unknown_modules_and_required_parameters_fail_before_running(tmp_path):
         Pipeline(parse_graph(chain(("map", "x", "nope"))))
     with pytest.raises(GraphError, match=r"operation 'x': cannot read module .*missing\.wasm"):
         Pipeline(parse_graph(chain(("map", "x", "missing.wasm")), folder=tmp_path))
+    (tmp_path / "empty-component.wasm").write_bytes(b"\0asm\x0d\x00\x01\x00")
+    with pytest.raises(GraphError, match="is a WebAssembly component; operators are core"):
+        Pipeline(parse_graph(chain(("map", "x", "empty-component.wasm")), folder=tmp_path))
     with pytest.raises(GraphError, match="parameter 'labels' is required"):
         Pipeline(
             parse_graph(
@@ -252,6 +256,16 @@ def test_a_trapping_operator_fails_that_item_only(tmp_path):
     assert result[1].error.startswith("h: trapped: wasm trap: wasm `unreachable`")
     assert result[2].error == "h: timed out after 1 s"
     assert len(result.errors) == 2
+
+
+def test_a_run_that_times_out_stops_and_the_pipeline_runs_again(tmp_path):
+    (tmp_path / "hostile.wat").write_text(HOSTILE)
+    spec = parse_graph(chain(("map", "h", "hostile.wat")), folder=tmp_path)
+    with Pipeline(spec, timeout=0.5) as pipe:
+        with pytest.raises(WasinnError, match=r"timed out after 0\.5 s"):
+            pipe.run([b"\x07ok", b"\x01spin", b"\x09never"])
+        again = pipe.run([b"\x09again"])
+    assert again[0].ok and again[0]["h"] == b"\x09again"
 
 
 def test_an_input_too_big_for_the_operator_is_an_error_row(tmp_path):

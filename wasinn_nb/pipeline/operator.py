@@ -72,6 +72,16 @@ class ItemSwitch(StopSwitch):
         super().arm(store)
         self._callbacks.append(self._callback)
 
+    def restart(self) -> None:
+        """Make the switch ready for another run: untripped, the run's deadline from now."""
+        import time
+
+        with self._lock:
+            self.reason = None
+            self._event.clear()
+        self.deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        self.item_deadline, self.item_expired = None, False
+
     def next_item(self) -> None:
         """Start the next item's clock."""
         import time

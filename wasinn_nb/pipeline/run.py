@@ -121,6 +121,7 @@ class Pipeline:
         self.runner = runner or default_runner()
         self.limits = limits or Limits()
         self.switch = ItemSwitch(timeout, item_timeout)
+        self._worker: threading.Thread | None = None
         self.log: list[str] = []
         self.models = self.runner.graphs.for_run(
             (p if isinstance(p, Preload) else Preload.parse(p) for p in preload),
@@ -144,6 +145,10 @@ class Pipeline:
                 path = self.spec.folder / path
         else:
             path = builtin_module(reference)
+        if _is_component(path):
+            raise GraphError(f"operation {op.name!r}: {path} is a WebAssembly component; "
+                             "operators are core modules with the op ABI "
+                             "(docs/pipelines.md)")  # fmt: skip
         try:
             module, _ = self.runner.compile(str(path))
         except GuestError as error:
@@ -168,7 +173,10 @@ class Pipeline:
             WasinnError: If the run's ``timeout`` passed, or an input cannot be read.
         """
         started = time.perf_counter()
+        if self._worker is not None and self._worker.is_alive():
+            raise WasinnError(f"pipeline {self.spec.name}: the previous run is still stopping")
         named = list(_named(inputs, self.limits.tensor_bytes))
+        self.switch.restart()
         first_log = len(self.log)
         items: list[PipelineItem] = []
         failure: list[BaseException] = []
@@ -187,7 +195,8 @@ class Pipeline:
             finally:
                 done.set()
 
-        threading.Thread(target=work, name="wasinn-pipeline", daemon=True).start()
+        self._worker = threading.Thread(target=work, name="wasinn-pipeline", daemon=True)
+        self._worker.start()
         self._supervise(done)
         if failure:
             raise failure[0]
@@ -272,6 +281,16 @@ def run_pipeline(graph: GraphSpec | str | os.PathLike[str], inputs: Iterable[Inp
     """Build a :class:`Pipeline` (``options`` as its arguments), run ``inputs``, close it."""
     with Pipeline(graph, **options) as pipe:  # type: ignore[arg-type]
         return pipe.run(inputs)
+
+
+def _is_component(path: Path) -> bool:
+    """Whether ``path`` holds a component binary (version bytes 4..8 are not a core module's)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return False  # compiling it reports why
+    return head[:4] == b"\0asm" and head[4:8] != b"\x01\0\0\0"
 
 
 def _frozen(sinks: dict[str, list[Value]]) -> dict[str, tuple[Value, ...]]:
