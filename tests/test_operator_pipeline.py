@@ -346,3 +346,19 @@ def test_the_classifier_graph_gives_the_classify_guests_top5(tmp_path, monkeypat
         assert item["softmax"].sum() == pytest.approx(1.0, abs=1e-5)
     assert result[0]["labels"] == again[0]["labels"]
     assert result[1]["labels"].startswith(b"955 banana ")
+
+
+def test_a_result_displays_as_a_table_with_images_and_text(tmp_path):
+    from wasinn_nb.viz.display import pipeline_bundle
+
+    cv2.imwrite(str(tmp_path / "p.png"), np.full((16, 16, 3), 200, np.uint8))
+    (tmp_path / "labels.txt").write_text("a\nb\nc\n")
+    result = run([("map", "d", "decode"), ("map", "top", "topk"), ("map", "names", "labels")],
+                 [tmp_path / "p.png", b"junk"],
+                 {"d": {"width": "8", "height": "8"}, "top": {"k": "2"},
+                  "names": {"labels": f"@{tmp_path / 'labels.txt'}"}})  # fmt: skip
+    html = result._repr_mimebundle_()["text/html"]
+    assert html.count("<tr>") == 2 and "data:image/png;base64," in html
+    assert "<pre style='margin:0'>0 a 200.0000" in html
+    assert "d: not a JPEG, PNG or BMP image" in html
+    assert pipeline_bundle(result[0])["text/plain"] == repr(result[0])
