@@ -121,6 +121,13 @@ def test_unknown_modules_and_required_parameters_fail_before_running(tmp_path):
         Pipeline(parse_graph(chain(("map", "x", "nope"))))
     with pytest.raises(GraphError, match=r"operation 'x': cannot read module .*missing\.wasm"):
         Pipeline(parse_graph(chain(("map", "x", "missing.wasm")), folder=tmp_path))
+    (tmp_path / "plain.wat").write_text('(module (memory (export "memory") 1))')
+    with pytest.raises(
+        WasinnError,
+        match="'x': the module is not a wasinn operator \\(no export "
+        "op_abi_version, op_buffer, op_init, op_process, op_output",
+    ):
+        Pipeline(parse_graph(chain(("map", "x", "plain.wat")), folder=tmp_path))
     (tmp_path / "empty-component.wasm").write_bytes(b"\0asm\x0d\x00\x01\x00")
     with pytest.raises(GraphError, match="is a WebAssembly component; operators are core"):
         Pipeline(parse_graph(chain(("map", "x", "empty-component.wasm")), folder=tmp_path))
@@ -362,3 +369,15 @@ def test_a_result_displays_as_a_table_with_images_and_text(tmp_path):
     assert "<pre style='margin:0'>0 a 200.0000" in html
     assert "d: not a JPEG, PNG or BMP image" in html
     assert pipeline_bundle(result[0])["text/plain"] == repr(result[0])
+
+
+def test_infer_without_its_model_fails_the_run_in_one_line():
+    text = chain(("map", "infer", "infer")) + (
+        "moduleConfigurations:\n  - {name: infer, parameters: {model: {default: nope}}}\n"
+    )
+    with pytest.raises(GraphError) as caught:
+        Pipeline(parse_graph(text)).run([np.zeros(3, np.float32)])
+    assert str(caught.value) == (
+        "operation 'infer': init: model 'nope': wasi-nn load_by_name failed: "
+        "model_not_found (errno 103)"
+    )

@@ -21,7 +21,7 @@ from wasinn_nb.runtime.interrupts import StopSwitch
 from wasinn_nb.runtime.streams import GuestStream
 
 if TYPE_CHECKING:
-    from wasmtime import Engine, Func, Instance, Module, Store
+    from wasmtime import Engine, Func, Module, Store
 
 __all__ = [
     "DTYPES",
@@ -154,7 +154,6 @@ class OperatorInstance:
         self.models, self.limits, self.switch, self.log = models, limits, switch, log
         self._store: Store | None = None
         self._exports: dict[str, Func] = {}
-        self._instance: Instance | None = None
         self._check_exports()
 
     def _check_exports(self) -> None:

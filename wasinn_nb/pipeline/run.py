@@ -177,7 +177,7 @@ class Pipeline:
             raise WasinnError(f"pipeline {self.spec.name}: the previous run is still stopping")
         named = list(_named(inputs, self.limits.tensor_bytes))
         self.switch.restart()
-        first_log = len(self.log)
+        self.log.clear()  # each run keeps its own (first limits.log_lines) host lines
         items: list[PipelineItem] = []
         failure: list[BaseException] = []
         done = threading.Event()
@@ -203,7 +203,7 @@ class Pipeline:
         if self.switch.stopped:
             raise WasinnError(f"pipeline {self.spec.name}: {self.switch.reason}")
         return PipelineResult(self.spec.name, tuple(items), time.perf_counter() - started,
-                              tuple(self.log[first_log:]))  # fmt: skip
+                              tuple(self.log))  # fmt: skip
 
     def _start(self) -> None:
         """Instantiate and initialise every operator: a bad parameter fails the run, once."""
