@@ -7,6 +7,7 @@ mirror's MobileNet V2 (quantized TFLite).
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from itertools import pairwise
 
@@ -128,9 +129,6 @@ def test_unknown_modules_and_required_parameters_fail_before_running(tmp_path):
         "op_abi_version, op_buffer, op_init, op_process, op_output",
     ):
         Pipeline(parse_graph(chain(("map", "x", "plain.wat")), folder=tmp_path))
-    (tmp_path / "empty-component.wasm").write_bytes(b"\0asm\x0d\x00\x01\x00")
-    with pytest.raises(GraphError, match="is a WebAssembly component; operators are core"):
-        Pipeline(parse_graph(chain(("map", "x", "empty-component.wasm")), folder=tmp_path))
     with pytest.raises(GraphError, match="parameter 'labels' is required"):
         Pipeline(
             parse_graph(
@@ -288,6 +286,52 @@ def test_operator_memory_is_bounded():
     assert result[0].error == "p: op_buffer could not give 2,400,056 bytes"
 
 
+# ---- whole guests as stages (commands, components) -------------------------------------------
+
+COMMAND = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "said by the guest\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 18))
+    (drop (call $w (i32.const %d) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit (i32.const %d))))
+"""
+
+
+def test_a_command_guest_is_a_map_stage_its_stdout_the_output(tmp_path):
+    from wasinn_nb.pipeline.command import CommandOperator
+
+    (tmp_path / "says.wat").write_text(COMMAND % (1, 0))
+    (tmp_path / "fails.wat").write_text(COMMAND % (2, 3))
+    spec = parse_graph(chain(("map", "says", "says.wat"), ("map", "fails", "fails.wat")),
+                       folder=tmp_path)  # fmt: skip
+    with Pipeline(spec) as pipe:
+        assert isinstance(pipe.operators["says"], CommandOperator)
+        result = pipe.run([b"anything"])
+    assert result[0]["says"] == b"said by the guest\n"
+    assert result[0].error == "fails: exited with status 3: said by the guest"
+    with pytest.raises(GraphError, match="a filter needs an operator module"):
+        Pipeline(parse_graph(chain(("filter", "says", "says.wat")), folder=tmp_path))
+    with pytest.raises(GraphError, match="unknown parameter 'arg' of a command stage"):
+        Pipeline(spec, params={"says": {"arg": "x"}})
+
+
+def test_a_component_is_run_as_a_command_stage(tmp_path):
+    """Components run through the runner (which knows them once the component host is in)."""
+    from wasinn_nb.pipeline.command import CommandOperator
+
+    (tmp_path / "empty-component.wasm").write_bytes(b"\0asm\x0d\x00\x01\x00")
+    with Pipeline(
+        parse_graph(chain(("map", "x", "empty-component.wasm")), folder=tmp_path)
+    ) as pipe:
+        assert isinstance(pipe.operators["x"], CommandOperator)
+        result = pipe.run([b"bytes"])
+    assert not result[0].ok and result[0].error.startswith("x: ")
+
+
 # ---- the classifier graph against the witx classify guest -------------------------------------
 
 CLASSIFIER = """\
@@ -352,6 +396,17 @@ def test_the_classifier_graph_gives_the_classify_guests_top5(tmp_path, monkeypat
         assert ours == theirs and len(ours) == 5
         assert item["softmax"].sum() == pytest.approx(1.0, abs=1e-5)
     assert result[0]["labels"] == again[0]["labels"]
+    # the witx guest itself as one stage: the same lines as running it directly
+    args = (f"--layout nhwc --dtype u8 --output-dtype u8 --top 5 models/{MOBILENET} {{input}} "
+            "models/imagenet_labels.txt")  # fmt: skip
+    whole = parse_graph(chain(("map", "classify", str(GUESTS / "classify.wasm"))))
+    params = {"classify": {"args": args, "input": "photo.jpg", "dirs": f"{tmp_path}::models"}}
+    with Pipeline(whole, params=params, backend="openvino") as pipe:
+        item = pipe.run(["parrot.jpg"])[0]
+    assert item.ok, item.error
+    direct = wasinn_nb.run(GUESTS / "classify.wasm", shlex.split(args.format(input="parrot.jpg")
+                           .replace("models/", "")), dirs=[".:."], backend="openvino")  # fmt: skip
+    assert item["classify"].decode().splitlines()[1:] == direct.stdout.splitlines()[1:]
     assert result[1]["labels"].startswith(b"955 banana ")
 
 

@@ -40,6 +40,9 @@ A trap or timeout fails that item; the instance is made again for the next one. 
 WASI without files, environment or arguments, and ``wasi_ephemeral_nn`` on the runner's
 backends. The built-in operators (:data:`BUILTINS`) are Rust guests in ``guests/op-*``.
 
+A map whose module is a WASI command or a component instead runs once per item as a whole
+program (:mod:`wasinn_nb.pipeline.command`): the item is a file, its stdout the output.
+
 Example:
     >>> import numpy as np
     >>> from wasinn_nb.pipeline import Pipeline, parse_graph

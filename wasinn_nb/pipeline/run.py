@@ -12,15 +12,16 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from wasinn_nb.abi import Limits
 from wasinn_nb.backends import BackendChoice
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.errors import GuestError, SpecError, WasinnError
 from wasinn_nb.files import read_file
+from wasinn_nb.pipeline.command import CommandOperator
 from wasinn_nb.pipeline.graph import GraphError, GraphSpec, Operation, load_graph, missing_params
-from wasinn_nb.pipeline.operator import FALSE, ItemSwitch, OperatorError, OperatorInstance
+from wasinn_nb.pipeline.operator import EXPORTS, FALSE, ItemSwitch, OperatorError, OperatorInstance
 from wasinn_nb.results.pipeline import PipelineItem, PipelineResult, StageRecord, Value
 from wasinn_nb.runtime import Preload, Runner, default_runner
 from wasinn_nb.runtime.interrupts import GRACE, Ticker
@@ -40,6 +41,20 @@ BUILTINS = {
     "labels": "map: [k,2] rows -> text lines 'INDEX LABEL SCORE' (labels)",
 }
 _POLL = 0.1
+
+
+class Stage(Protocol):
+    """What runs a map/filter/branch: an op-ABI instance, or a command run per item."""
+
+    def start(self) -> None:
+        """Get ready (instantiate, initialise); OperatorError if it cannot."""
+
+    def process(self, value: Value) -> tuple[int, Value | None]:
+        """(status, output) for one item; OperatorError if it fails on it."""
+
+    def close(self) -> None:
+        """Let go of instances and files."""
+
 
 #: An input: a file path, or a value (bytes, or a tensor) with a name.
 Input = str | os.PathLike[str] | Value | tuple[str, Value]
@@ -123,21 +138,34 @@ class Pipeline:
         self.switch = ItemSwitch(timeout, item_timeout)
         self._worker: threading.Thread | None = None
         self.log: list[str] = []
+        self.preloads = [p if isinstance(p, Preload) else Preload.parse(p) for p in preload]
+        self.backend, self.backend_options = backend, backend_options
         self.models = self.runner.graphs.for_run(
-            (p if isinstance(p, Preload) else Preload.parse(p) for p in preload),
-            BackendChoice(backend),
-            backend_options,
+            self.preloads, BackendChoice(backend), backend_options
         )
-        self.operators = {op.name: self._operator(op) for op in self.spec.order() if op.module}
+        self.operators: dict[str, Stage] = {
+            op.name: self._operator(op) for op in self.spec.order() if op.module
+        }
 
-    def _operator(self, op: Operation) -> OperatorInstance:
-        assert op.module is not None  # noqa: S101 - only map/filter/branch have one
-        module = self._compile(op)
-        params = dict(op.params)
-        return OperatorInstance(op.name, self.runner.engine, module, params, self.models,
-                                self.limits, self.switch, self._note)  # fmt: skip
+    def _operator(self, op: Operation) -> Stage:
+        path = self._path(op)
+        module = None if _is_component(path) else self._compile(op, path)
+        if module is None or not _is_operator(module):
+            if op.kind != "map":
+                raise GraphError(f"operation {op.name!r}: a {op.kind} needs an operator module "
+                                 "(a command or component can only be a map)")  # fmt: skip
+            try:
+                return CommandOperator(op.name, path, op.params, self.runner,
+                                       folder=self.spec.folder, preload=self.preloads,
+                                       backend=self.backend, backend_options=self.backend_options,
+                                       limits=self.limits, switch=self.switch,
+                                       log=self._note)  # fmt: skip
+            except (OperatorError, SpecError) as error:
+                raise GraphError(f"operation {op.name!r}: {error}") from None
+        return OperatorInstance(op.name, self.runner.engine, module, dict(op.params),
+                                self.models, self.limits, self.switch, self._note)  # fmt: skip
 
-    def _compile(self, op: Operation) -> Module:
+    def _path(self, op: Operation) -> Path:
         reference = op.module or ""
         if reference.endswith((".wasm", ".wat")):
             path = Path(reference).expanduser()
@@ -145,10 +173,9 @@ class Pipeline:
                 path = self.spec.folder / path
         else:
             path = builtin_module(reference)
-        if _is_component(path):
-            raise GraphError(f"operation {op.name!r}: {path} is a WebAssembly component; "
-                             "operators are core modules with the op ABI "
-                             "(docs/pipelines.md)")  # fmt: skip
+        return path
+
+    def _compile(self, op: Operation, path: Path) -> Module:
         try:
             module, _ = self.runner.compile(str(path))
         except GuestError as error:
@@ -220,6 +247,10 @@ class Pipeline:
                     break
         except KeyboardInterrupt:
             self.switch.trip("interrupted")
+            if any(isinstance(stage, CommandOperator) for stage in self.operators.values()):
+                from wasinn_nb.runtime.runner import stop_all
+
+                stop_all("interrupted", wait=0)  # a command stage's run has its own switch
             done.wait(GRACE)
             raise
         if self.switch.stopped:
@@ -291,6 +322,12 @@ def _is_component(path: Path) -> bool:
     except OSError:
         return False  # compiling it reports why
     return head[:4] == b"\0asm" and head[4:8] != b"\x01\0\0\0"
+
+
+def _is_operator(module: Module) -> bool:
+    """Whether a core module has the op ABI's exports (else it is run as a command)."""
+    names = {export.name for export in module.exports}
+    return any(name in names for name in EXPORTS) or "_start" not in names
 
 
 def _frozen(sinks: dict[str, list[Value]]) -> dict[str, tuple[Value, ...]]:
