@@ -332,6 +332,17 @@ def test_a_component_is_run_as_a_command_stage(tmp_path):
     assert not result[0].ok and result[0].error.startswith("x: ")
 
 
+def test_a_component_with_a_function_parameter_is_an_operator_stage(tmp_path):
+    from wasinn_nb.pipeline.component import ComponentOperator
+
+    (tmp_path / "empty-component.wasm").write_bytes(b"\0asm\x0d\x00\x01\x00")
+    spec = parse_graph(chain(("map", "x", "empty-component.wasm")), folder=tmp_path)
+    with Pipeline(spec, params={"x": {"function": "classify"}}) as pipe:
+        assert isinstance(pipe.operators["x"], ComponentOperator)
+        with pytest.raises(GraphError, match="operation 'x': "):  # no host, or no such export
+            pipe.run([b"bytes"])
+
+
 # ---- the classifier graph against the witx classify guest -------------------------------------
 
 CLASSIFIER = """\
@@ -436,3 +447,34 @@ def test_infer_without_its_model_fails_the_run_in_one_line():
         "operation 'infer': init: model 'nope': wasi-nn load_by_name failed: "
         "model_not_found (errno 103)"
     )
+
+
+@pytest.mark.openvino
+@pytest.mark.slow
+def test_a_classifier_component_is_the_infer_operator(tmp_path, monkeypatch):
+    """decode (op ABI) -> the component classifier (wasi:nn component, kept) -> labels."""
+    pytest.importorskip("wasinn_nb.runtime.component_guest", reason="needs the component host")
+    pytest.importorskip("openvino")
+    component = GUESTS / "classify-component.wasm"
+    if not component.is_file() or not (CORAL / MOBILENET).is_file():
+        pytest.skip("needs guests/classify-component.wasm and the mirror")
+    for name in (MOBILENET, "imagenet_labels.txt", "parrot.jpg"):
+        shutil.copy(CORAL / name, tmp_path / name)
+    shutil.copy(FIXTURES / "openvino-mobilenet" / "input.jpg", tmp_path / "banana.jpg")
+    monkeypatch.chdir(tmp_path)
+    graph = parse_graph(chain(("map", "decode", "decode"), ("map", "classify", str(component)),
+                              ("map", "names", "labels")))  # fmt: skip
+    params = {"classify": {"function": "classify", "model": "mobilenet"},
+              "names": {"labels": f"@{tmp_path / 'imagenet_labels.txt'}"}}  # fmt: skip
+    with Pipeline(graph, params=params, backend="openvino",
+                  preload=[f"mobilenet:TensorflowLite:CPU:{MOBILENET}"]) as pipe:  # fmt: skip
+        result = pipe.run(["parrot.jpg", "banana.jpg"])
+    for item in result:
+        assert item.ok, item.error
+        assert item["classify"].shape == (5, 2)
+        args = ["--layout", "nhwc", "--dtype", "u8", "--output-dtype", "u8", "--top", "5",
+                MOBILENET, item.source, "imagenet_labels.txt"]  # fmt: skip
+        witx = wasinn_nb.run(GUESTS / "classify.wasm", args, dirs=[".:."], backend="openvino")
+        ours = [line.split(" ")[0] for line in item["names"].decode().splitlines()]
+        assert ours == [line.split(" ")[0] for line in witx.stdout.splitlines()[1:]]
+    assert result[1]["names"].startswith(b"955 banana")

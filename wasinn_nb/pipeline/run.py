@@ -20,6 +20,7 @@ from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.errors import GuestError, SpecError, WasinnError
 from wasinn_nb.files import read_file
 from wasinn_nb.pipeline.command import CommandOperator
+from wasinn_nb.pipeline.component import ComponentOperator
 from wasinn_nb.pipeline.graph import GraphError, GraphSpec, Operation, load_graph, missing_params
 from wasinn_nb.pipeline.operator import EXPORTS, FALSE, ItemSwitch, OperatorError, OperatorInstance
 from wasinn_nb.results.pipeline import PipelineItem, PipelineResult, StageRecord, Value
@@ -149,6 +150,13 @@ class Pipeline:
 
     def _operator(self, op: Operation) -> Stage:
         path = self._path(op)
+        if _is_component(path) and "function" in op.params:
+            if op.kind != "map":
+                raise GraphError(f"operation {op.name!r}: a component operator is a map")
+            return ComponentOperator(op.name, path, op.params, self.runner,
+                                     preload=self.preloads, backend=self.backend,
+                                     backend_options=self.backend_options, limits=self.limits,
+                                     switch=self.switch)  # fmt: skip
         module = None if _is_component(path) else self._compile(op, path)
         if module is None or not _is_operator(module):
             if op.kind != "map":
