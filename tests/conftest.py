@@ -55,3 +55,20 @@ def ip():
     shell = start_ipython() or __import__("IPython").get_ipython()
     shell.run_line_magic("load_ext", "wasinn_nb")
     return shell
+
+
+@pytest.fixture(scope="session")
+def kernel():
+    """A real ipykernel (as JupyterLab starts one) with the extension loaded: its client."""
+    pytest.importorskip("jupyter_client")
+    pytest.importorskip("ipykernel")
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        reply = client.execute("%load_ext wasinn_nb", reply=True, timeout=60)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

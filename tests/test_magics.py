@@ -89,11 +89,14 @@ def test_wat_cell_output_and_args(ip, capsys):
     assert ip.user_ns["greeting"].stdout == "hi from wat\n"
 
 
-def test_im2tensor_returns_the_array(ip, road_dir):
+def test_im2tensor_returns_the_array_or_stores_it_without_an_echo(ip, road_dir):
     image = road_dir / "empty_road_mapillary.jpg"
-    tensor = ip.run_line_magic("wasinn", f"im2tensor --image {image} --dims 64x112x3xu8 -o small")
+    tensor = ip.run_line_magic("wasinn", f"im2tensor --image {image} --dims 64x112x3xu8")
     assert tensor.shape == (1, 3, 64, 112) and tensor.dtype == np.uint8
-    assert ip.user_ns["small"] is tensor
+    stored = ip.run_line_magic("wasinn", f"im2tensor --image {image} --dims 64x112x3xu8 -o small")
+    assert stored is None  # nothing for Jupyter to echo
+    assert np.array_equal(ip.user_ns["small"], tensor)
+    assert ip.user_ns["_wasinn"] is ip.user_ns["small"]
 
 
 @pytest.fixture
@@ -186,7 +189,8 @@ def test_fetch_uses_the_configured_mirror(ip, tmp_path, magics):
     if not FIXTURES.is_dir():
         pytest.skip("no mirror")
     magics.mirror = str(FIXTURES)
-    paths = ip.run_line_magic("wasinn", f"fetch birds --dest {tmp_path} -o birds")
-    assert paths["bird.jpg"] == tmp_path / "bird.jpg" and ip.user_ns["birds"] is paths
+    assert ip.run_line_magic("wasinn", f"fetch birds --dest {tmp_path} -o birds") is None
+    paths = ip.user_ns["birds"]
+    assert paths["bird.jpg"] == tmp_path / "bird.jpg"
     with pytest.raises(UsageError, match="unknown asset 'bird'"):
         ip.run_line_magic("wasinn", f"fetch bird --dest {tmp_path}")

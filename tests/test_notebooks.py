@@ -180,3 +180,65 @@ def test_notebook_is_stored_without_outputs(path: Path) -> None:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, f"{path.name}: clear outputs"
+
+
+JUPYTERLAB_CHECK = """\
+import os
+from pathlib import Path
+
+from wasinn_nb.data import mirror_dir
+
+# what JupyterLab started in the repository root passes a notebook's kernel
+assert Path.cwd().name == "notebooks" and os.environ["PWD"] == str(Path.cwd().parent)
+assert not Path(os.environ["WASINN_MIRROR"]).is_absolute()
+print("mirror:", mirror_dir())
+%load_ext wasinn_nb
+%wasinn fetch birds -o birds
+assert all(path.is_file() for path in birds.values())
+"""
+
+
+def test_jupyterlab_from_the_repo_root_with_a_relative_mirror_runs_the_fetch_cells(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``WASINN_MIRROR=../shared/fixtures jupyter lab`` in the checkout, as README has it.
+
+    JupyterLab runs each kernel in the notebook's folder (``notebooks/``) with its own
+    environment, where ``$PWD`` is still the folder it was started from. Every notebook's cells
+    up to its first ``fetch`` run on one such kernel, and the magic fetches too.
+    """
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    if not FIXTURES.is_dir():
+        pytest.skip(f"no mirror at {FIXTURES}")
+    relative = os.path.relpath(FIXTURES, REPO)
+    assert not (REPO / "notebooks" / relative).is_dir()  # wrong from the kernel's folder
+    monkeypatch.setenv("WASINN_MIRROR", relative)
+    monkeypatch.setenv("PWD", str(REPO))
+    monkeypatch.setenv("WASINN_DATA_DIR", str(tmp_path / "data"))  # copies, not a warm cache
+    combined = nbformat.v4.new_notebook()
+    for path in NOTEBOOKS:
+        cells = nbformat.read(path, as_version=4).cells
+        last = next(
+            i for i, c in enumerate(cells) if c.cell_type == "code" and "fetch(" in c.source
+        )
+        for cell in cells[: last + 1]:
+            if cell.cell_type == "code":  # `%wasinn backends` loads every engine: seconds
+                lines = cell.source.splitlines()
+                cell.source = "\n".join(x for x in lines if x.strip() != "%wasinn backends")
+                combined.cells.append(cell)
+    combined.cells.append(nbformat.v4.new_code_cell(JUPYTERLAB_CHECK))
+    client = nbclient.NotebookClient(
+        combined, timeout=300, kernel_name="python3",
+        resources={"metadata": {"path": str(REPO / "notebooks")}},
+    )  # fmt: skip
+    try:
+        client.execute()
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        nbformat.write(combined, ARTIFACTS / "fetch-cells-from-jupyterlab-at-the-root.ipynb")
+    text = printed(combined)
+    assert f"mirror: {FIXTURES.resolve()}" in text
+    assert "bird.jpg" in text  # the magic's report
+    assert len(list((tmp_path / "data").rglob("*.tflite"))) >= 3  # coral + deeplab + birds

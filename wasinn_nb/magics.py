@@ -41,7 +41,8 @@ _OUT = Option(
     ("-o", "--result"),
     {"metavar": "NAME", "dest": "result_name", "help": "also store the result in NAME"},
 )
-#: Commands whose value is the point of calling them from a notebook: the magic returns it.
+#: Commands whose value is the point of calling them from a notebook: the magic returns it
+#: (and so Jupyter echoes it), unless ``-o NAME`` stores it.
 _RETURNS_VALUE = frozenset({"im2tensor", "fetch", "pipeline"})
 
 
@@ -200,7 +201,7 @@ class WasinnMagics(Magics):
             raise UsageError(outcome.problem)
         if isinstance(outcome.value, RunResult):
             self._show(outcome.value)
-        return outcome.value if name in _RETURNS_VALUE else None
+        return outcome.value if name in _RETURNS_VALUE and not out else None
 
     def _show(self, result: RunResult) -> None:
         if self.show == "none":
@@ -248,6 +249,42 @@ def _magic_help() -> str:
 WasinnMagics.wasinn.__doc__ = _magic_help()
 
 
+def _matcher() -> Any:
+    """An IPython completion matcher (API v2) for ``%wasinn`` and ``%%wasinn`` lines.
+
+    It answers from :func:`wasinn_nb.commands.completion.complete` — subcommands, flags and
+    fixed values, all read off the parsers — and hides IPython's other guesses there (Python
+    names, other magics); where a value is free (a path) it stays out of the way.
+    """
+    from IPython.core.completer import SimpleCompletion, context_matcher
+
+    from wasinn_nb.commands.completion import complete
+
+    @context_matcher()  # type: ignore[untyped-decorator]
+    def wasinn_matcher(context: Any) -> dict[str, Any]:
+        line = context.text_until_cursor.lstrip()
+        magic, _, rest = line.partition(" ")
+        answer = None
+        if magic in ("%wasinn", "%%wasinn") and _:
+            answer = complete(rest, (_OUT,), cell=magic == "%%wasinn")
+        if answer is None:
+            return {"completions": [], "suppress": False}
+        fragment, candidates = answer
+        return {
+            "completions": [SimpleCompletion(text, type="param") for text in candidates],
+            "matched_fragment": fragment,
+            "suppress": True,
+            "ordered": True,
+        }
+
+    return wasinn_matcher
+
+
 def load_ipython_extension(ipython: Any) -> None:
-    """Register :class:`WasinnMagics` with ``ipython``."""
+    """Register :class:`WasinnMagics` and the completion of its lines with ``ipython``."""
     ipython.register_magics(WasinnMagics)
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None and not any(
+        getattr(m, "__qualname__", "").startswith("_matcher.") for m in completer.custom_matchers
+    ):
+        completer.custom_matchers.insert(0, _matcher())
