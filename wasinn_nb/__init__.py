@@ -34,7 +34,8 @@ from wasinn_nb.im2tensor import (
     tensor_stats,
     tensor_to_image,
 )
-from wasinn_nb.results import Classification, Prediction, RunResult, Segmentation
+from wasinn_nb.pipeline import Pipeline, run_pipeline
+from wasinn_nb.results import Classification, PipelineResult, Prediction, RunResult, Segmentation
 from wasinn_nb.runtime import Limits, Runner, run
 from wasinn_nb.viz import display as _display  # noqa: F401 - registers the rich displays
 
@@ -61,6 +62,8 @@ __all__ = [
     "Interpolation",
     "Layout",
     "Limits",
+    "Pipeline",
+    "PipelineResult",
     "Prediction",
     "ResizeMode",
     "RunResult",
@@ -78,6 +81,7 @@ __all__ = [
     "load_tensor",
     "parse_tensor_name",
     "run",
+    "run_pipeline",
     "save_tensor",
     "tensor_stats",
     "tensor_to_image",

@@ -13,7 +13,17 @@ Example:
 
 from __future__ import annotations
 
-from wasinn_nb.commands import bench, build, demo, fetch, models, notebooks, run, tensors
+from wasinn_nb.commands import (
+    bench,
+    build,
+    demo,
+    fetch,
+    models,
+    notebooks,
+    pipeline,
+    run,
+    tensors,
+)
 from wasinn_nb.commands import options as o
 from wasinn_nb.commands.base import Command, Outcome, Session
 
@@ -38,6 +48,8 @@ COMMANDS: dict[str, Command] = {
                 o.DEMO_OPTIONS, demo.demo),
         Command("notebooks", "copy the walkthrough notebooks into a folder (then: jupyter lab DIR)",
                 o.NOTEBOOKS_OPTIONS, notebooks.notebooks),
+        Command("pipeline", "run a graph of wasm operators (YAML) over inputs, every stage timed",
+                o.PIPELINE_OPTIONS, pipeline.pipeline),
         Command("bench", "time a guest's phases against calling its backend directly",
                 o.BENCH_OPTIONS, bench.bench),
         Command("backends", "list inference backends: version, devices, encodings", (),
