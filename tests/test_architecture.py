@@ -21,7 +21,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "im2tensor": frozenset({"errors", "enums", "files"}),
     "data": frozenset({"errors", "files"}),
     "results": frozenset({"errors", "enums"}),
-    "backends": frozenset({"errors", "enums"}),
+    "backends": frozenset({"errors", "enums", "files"}),
     "abi": frozenset({"errors", "enums", "backends", "results"}),
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
