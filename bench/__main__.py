@@ -72,7 +72,9 @@ def _display(work: Work, report: Report, quick: bool) -> None:
         return
     started = time.perf_counter()
     display.main()
-    report.notes.append(f"g display: bench/display.py ran in {time.perf_counter() - started:.1f} s (its own output above)")
+    report.notes.append(
+        f"g display: bench/display.py ran in {time.perf_counter() - started:.1f} s (its own output above)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,10 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:  # one broken scenario must not hide the others' numbers
             traceback.print_exc()
             report.skipped[name] = f"failed: {type(error).__name__}: {error}"
-        print(f"bench: {name} took {time.perf_counter() - begun:.0f} s", file=sys.stderr, flush=True)
+        print(
+            f"bench: {name} took {time.perf_counter() - begun:.0f} s", file=sys.stderr, flush=True
+        )
     meta = {**machine(), "quick": args.quick, "only": chosen,
             "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
-    print(f"\nmachine: {meta['cpu']} ({meta['cpus']} CPUs), {meta['date']}, load {meta['load_average']}")
+    print(
+        f"\nmachine: {meta['cpu']} ({meta['cpus']} CPUs), {meta['date']}, load {meta['load_average']}"
+    )
     print(report.table())
     report.save(args.json, meta)
     print(f"\nwrote {args.json} ({meta['seconds']} s)")

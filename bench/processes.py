@@ -94,14 +94,26 @@ def _road(work: Work, report: Report, repeat: int, tmp: Path) -> None:
     wasinn = [py, "-m", "wasinn_nb", "run", str(GUESTS / "road-seg.wasm"), "--dir", ".:."]
     commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
         "wasinn run (f32, warm caches)": ([*wasinn, "--", *files], warm),
-        "wasinn run --precision auto (warm)": ([*wasinn, "--precision", "auto", "--", *files], warm),
+        "wasinn run --precision auto (warm)": (
+            [*wasinn, "--precision", "auto", "--", *files],
+            warm,
+        ),
         "wasinn run (cold caches)": ([*wasinn, "--", *files], None),
         "python script (f32)": ([py, "-c", _ROAD_SCRIPT, *files, "f32"], dict(os.environ)),
         "python script (auto)": ([py, "-c", _ROAD_SCRIPT, *files, "auto"], dict(os.environ)),
     }
     if work.wasmtime is not None and work.wasmtime_env is not None:
         commands["wasmtime run -S nn (its default: auto)"] = (
-            [str(work.wasmtime), "run", "-S", "nn", "--dir", ".", str(GUESTS / "road-seg.wasm"), *files],
+            [
+                str(work.wasmtime),
+                "run",
+                "-S",
+                "nn",
+                "--dir",
+                ".",
+                str(GUESTS / "road-seg.wasm"),
+                *files,
+            ],
             work.wasmtime_env,
         )
     else:
@@ -159,8 +171,17 @@ def _tflite(work: Work, report: Report, repeat: int, tmp: Path, quick: bool) -> 
                     times[name].append(elapsed)
         base = "python script (read, compile, run)"
         report.add(s, base, times[base])
-        row = report.add(s, "wasinn run (second run, warm caches)", times["wasinn run (second run, warm caches)"], base)
-        report.goal(f"MobileNetV2 tflite ({backend}) second wasinn run / one-shot script", row.ratio or 0, 0.5)
+        row = report.add(
+            s,
+            "wasinn run (second run, warm caches)",
+            times["wasinn run (second run, warm caches)"],
+            base,
+        )
+        report.goal(
+            f"MobileNetV2 tflite ({backend}) second wasinn run / one-shot script",
+            row.ratio or 0,
+            0.5,
+        )
 
 
 def throughput(work: Work, report: Report, n: int) -> None:

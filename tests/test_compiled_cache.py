@@ -147,3 +147,46 @@ def test_openvino_replaces_an_entry_it_cannot_import(tmp_path: Path) -> None:
     context.compute()
     np.testing.assert_allclose(context.get_output(0), [[0.1, 0.7, -0.2, 0.4]], rtol=1e-6)
     assert path.read_bytes() == good
+
+
+def test_a_named_model_is_read_again_only_when_its_files_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    from wasinn_nb.backends import BackendChoice
+    from wasinn_nb.backends.options import BackendOptions
+    from wasinn_nb.runtime import GraphCache, Preload
+
+    model = tmp_path / "model.onnx"
+    model.write_bytes(IDENTITY.read_bytes())
+    preload = Preload.parse(f"m:onnx:cpu:{model}")
+    reads: list[int] = []
+    read = Preload.read
+    monkeypatch.setattr(Preload, "read", lambda self: reads.append(1) or read(self))
+    cache, choice, options = GraphCache(), BackendChoice("onnxruntime"), BackendOptions()
+    first = cache.load_preload(preload, choice, options)
+    assert cache.load_preload(preload, choice, options) is first and len(reads) == 1
+    model.write_bytes(IDENTITY.read_bytes() + b"")  # same bytes, new mtime: read, same graph
+    os.utime(model, ns=(1, 1))
+    assert cache.load_preload(preload, choice, options) is first and len(reads) == 2
+    model.unlink()
+    with pytest.raises(Exception, match="cannot read"):
+        cache.load_preload(preload, choice, options)
+
+
+def test_recording_copies_inputs_and_outputs_and_not_recording_copies_nothing(
+    road_workdir: Path,
+) -> None:
+    from wasinn_nb.runtime import Runner
+
+    args = ["road-segmentation-adas-0001.xml", "road-segmentation-adas-0001.bin",
+            "wasinn-openvino-inference-input-512x896x3xf32-bgr.tensor"]  # fmt: skip
+    with Runner(cache_dir=None) as runner:
+        bare = runner.run(REPO / "guests/road-seg.wasm", args, dirs=[".:."], record=False)
+        kept = runner.run(REPO / "guests/road-seg.wasm", args, dirs=[".:."])
+    assert bare.ok and kept.ok and not bare.input_records and not bare.output_records
+    (given,), (read,) = kept.input_records, kept.output_records
+    assert given.array.flags.owndata and read.array.flags.owndata  # copies, not guest memory
+    expected = np.fromfile(road_workdir / args[2], "<f4").reshape(1, 3, 512, 896)
+    np.testing.assert_array_equal(given.array, expected)
+    assert read.array.shape == (1, 4, 512, 896)
