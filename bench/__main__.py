@@ -73,7 +73,8 @@ def _display(work: Work, report: Report, quick: bool) -> None:
     started = time.perf_counter()
     display.main()
     report.notes.append(
-        f"g display: bench/display.py ran in {time.perf_counter() - started:.1f} s (its own output above)"
+        f"g display: bench/display.py ran in {time.perf_counter() - started:.1f} s "
+        "(its own output above)"
     )
 
 
@@ -85,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"run only these ({', '.join(SCENARIOS)})")  # fmt: skip
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    work = prepare()
-    report = Report()
     chosen = args.only or list(SCENARIOS)
+    work = prepare(effnet=bool({"guest", "ortweb"} & set(chosen)), wasmtime="process" in chosen)
+    report = Report()
     for name, scenario in _scenarios(args.quick).items():
         if name not in chosen:
             continue
@@ -104,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = {**machine(), "quick": args.quick, "only": chosen,
             "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
     print(
-        f"\nmachine: {meta['cpu']} ({meta['cpus']} CPUs), {meta['date']}, load {meta['load_average']}"
+        f"\nmachine: {meta['cpu']} ({meta['cpus']} CPUs), {meta['date']}, "
+        f"load {meta['load_average']}"
     )
     print(report.table())
     report.save(args.json, meta)

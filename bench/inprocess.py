@@ -196,8 +196,8 @@ def classifiers(work: Work, report: Report, repeat: int, quick: bool) -> None:
         ref = np.asarray(direct()).reshape(-1)
         report.notes.append(f"{label} on {backend}: guest top-1 {int(out.argmax())}, "
                             f"direct top-1 {int(ref.argmax())}")  # fmt: skip
-        report.goal(f"{label} on {backend}: guest - direct",
-                    guest_row.median - report.find(scenario, "direct call").median, 0.5, " ms")  # fmt: skip
+        extra = guest_row.median - report.find(scenario, "direct call").median
+        report.goal(f"{label} on {backend}: guest - direct", extra, 0.5, " ms")
         runner.graphs.clear()
     runner.close()
 
@@ -229,8 +229,9 @@ def module_start(work: Work, report: Report, repeat: int) -> None:
             for case in ("disk cache", "memory cache", "run to exit (cached)"):
                 report.add(scenario, case, times[case], "compile (cold)")
             if guest == ROAD_SEG:
-                report.goal("cached module start + instantiate (road-seg run to exit)",
-                            report.find(scenario, "run to exit (cached)").median, 2.0, " ms")  # fmt: skip
+                start = report.find(scenario, "run to exit (cached)").median
+                report.goal("cached module start + instantiate (road-seg run to exit)", start,
+                            2.0, " ms")  # fmt: skip
         runner.close()
     finally:
         shutil.rmtree(cache, ignore_errors=True)

@@ -31,8 +31,9 @@ def _install() -> str:
     if (NODE_DIR / "node_modules/onnxruntime-web/package.json").is_file():
         return ""
     NODE_DIR.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", f"onnxruntime-web@{VERSION}"],
-                          cwd=NODE_DIR, capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    command = ["npm", "install", "--no-audit", "--no-fund", f"onnxruntime-web@{VERSION}"]
+    done = subprocess.run(command, cwd=NODE_DIR, capture_output=True, text=True, timeout=600,
+                          check=False)  # fmt: skip
     if done.returncode != 0:
         return (
             f"npm install onnxruntime-web failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}"
@@ -60,7 +61,8 @@ def scenario(work: Work, report: Report, repeat: int) -> None:
     tops = {}
     for _ in range(1 if repeat < 20 else 2):
         for threads in (1, 2):
-            done = subprocess.run(["node", str(script), str(work.cls / EFFNET), str(work.cls / EFFNET_INPUT),
+            node = ["node", str(script), str(work.cls / EFFNET), str(work.cls / EFFNET_INPUT)]
+            done = subprocess.run([*node,
                                    str(threads), str(repeat)], capture_output=True, text=True,
                                   timeout=600, check=True)  # fmt: skip
             result = json.loads(done.stdout.strip().splitlines()[-1])

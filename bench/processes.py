@@ -26,15 +26,17 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.harness import Report
+from bench.harness import Report, interleave
 from bench.workdir import GUESTS, MOBILENET, REPO, ROAD_FILES, ROAD_INPUT, Work
 
 _ROAD_SCRIPT = """
 import sys, numpy as np, openvino as ov
 core = ov.Core()
-compiled = core.compile_model(core.read_model(sys.argv[1], sys.argv[2]), "CPU", {"INFERENCE_PRECISION_HINT": sys.argv[4]} if sys.argv[4] != "auto" else {})
+config = {"INFERENCE_PRECISION_HINT": sys.argv[4]} if sys.argv[4] != "auto" else {}
+compiled = core.compile_model(core.read_model(sys.argv[1], sys.argv[2]), "CPU", config)
 x = np.fromfile(sys.argv[3], "<f4").reshape(1, 3, 512, 896)
 request = compiled.create_infer_request()
 request.infer({0: x})
@@ -43,7 +45,8 @@ request.get_output_tensor(0).data.tofile("script-output.tensor")
 _TFLITE_SCRIPT = """
 import sys, numpy as np
 from PIL import Image
-image = np.asarray(Image.open(sys.argv[2]).convert("RGB").resize((224, 224), Image.BILINEAR), np.uint8)[None]
+image = Image.open(sys.argv[2]).convert("RGB").resize((224, 224), Image.BILINEAR)
+image = np.asarray(image, np.uint8)[None]
 if sys.argv[3] == "litert":
     from ai_edge_litert.interpreter import Interpreter
     interpreter = Interpreter(model_path=sys.argv[1]); interpreter.allocate_tensors()
@@ -52,7 +55,8 @@ if sys.argv[3] == "litert":
 else:
     import openvino as ov
     core = ov.Core()
-    compiled = core.compile_model(core.read_model(sys.argv[1]), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    config = {"INFERENCE_PRECISION_HINT": "f32"}
+    compiled = core.compile_model(core.read_model(sys.argv[1]), "CPU", config)
     scores = compiled.create_infer_request().infer({0: image})[0]
 print(int(np.argmax(scores)))
 """
@@ -139,7 +143,8 @@ def _road(work: Work, report: Report, repeat: int, tmp: Path) -> None:
         report.goal("whole-process road-seg: wasinn run (defaults) / wasmtime run (defaults)",
                     report.find(s, "wasinn run (f32, warm caches)").ratio or 0, 1.0)  # fmt: skip
         report.goal("whole-process road-seg: wasinn run --precision auto / wasmtime run",
-                    report.find(s, "wasinn run --precision auto (warm)").ratio or 0, 1.0)  # fmt: skip
+                    report.find(s, "wasinn run --precision auto (warm)").ratio or 0,
+                    1.0)  # fmt: skip
 
 
 def _tflite(work: Work, report: Report, repeat: int, tmp: Path, quick: bool) -> None:
@@ -161,7 +166,8 @@ def _tflite(work: Work, report: Report, repeat: int, tmp: Path, quick: bool) -> 
             continue
         wasinn = [py, "-m", "wasinn_nb", "run", "--backend", backend, str(GUESTS / "classify.wasm"),
                   "--dir", ".:.", "--", *flags, MOBILENET, image]  # fmt: skip
-        commands = {"python script (read, compile, run)": [py, "-c", _TFLITE_SCRIPT, MOBILENET, image, backend],
+        script = [py, "-c", _TFLITE_SCRIPT, MOBILENET, image, backend]
+        commands = {"python script (read, compile, run)": script,
                     "wasinn run (second run, warm caches)": wasinn}  # fmt: skip
         times: dict[str, list[float]] = {name: [] for name in commands}
         for round_ in range(repeat + 1):
@@ -182,6 +188,15 @@ def _tflite(work: Work, report: Report, repeat: int, tmp: Path, quick: bool) -> 
             row.ratio or 0,
             0.5,
         )
+
+
+def two_threads(work: Callable[[int], None], count: int) -> None:
+    """``work(count // 2)`` on two threads at once."""
+    threads = [threading.Thread(target=work, args=(count // 2,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def throughput(work: Work, report: Report, n: int) -> None:
@@ -210,13 +225,6 @@ def throughput(work: Work, report: Report, n: int) -> None:
             request.infer({0: x})
             np.array(request.get_output_tensor(0).data)
 
-    def two_threads(work_: object, count: int) -> None:
-        threads = [threading.Thread(target=work_, args=(count // 2,)) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
     guest_runs(1)
     direct_runs(1)
     cases = {
@@ -225,12 +233,8 @@ def throughput(work: Work, report: Report, n: int) -> None:
         "direct, 2 threads": lambda: two_threads(direct_runs, n),
         "guest, 2 threads": lambda: two_threads(guest_runs, n),
     }
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(3):
-        for name, case in cases.items():
-            start = time.perf_counter()
-            case()
-            times[name].append((time.perf_counter() - start) * 1e3 / n)
+    times = {name: [t / n for t in samples]
+             for name, samples in interleave(cases, 3, warmup=0).items()}  # fmt: skip
     s = f"f road-seg throughput, ms per run (N={n})"
     report.add(s, "direct, back to back", times["direct, back to back"])
     report.add(s, "guest, back to back", times["guest, back to back"], "direct, back to back")

@@ -45,12 +45,35 @@ class Work:
     wasmtime_missing: str = ""
 
 
-def prepare(root: Path = ARTIFACTS / "work") -> Work:
-    """Make (or reuse) every input file; slow only the first time (the ONNX export)."""
+def prepare(root: Path = ARTIFACTS / "work", *, effnet: bool = True, wasmtime: bool = True) -> Work:
+    """Make (or reuse) the input files; slow only the first time (the ONNX export).
+
+    ``effnet``: export EfficientNet-Lite0 if it is not there; ``wasmtime``: set up the CLI.
+    """
+    road, cls = root / "road", root / "cls"
+    _inputs(road, cls)
+    work = Work(root, road, cls)
+    if not (cls / EFFNET).is_file() and not effnet:
+        work.effnet_missing = "not prepared for this run"
+    elif not (cls / EFFNET).is_file():
+        export = [sys.executable, str(REPO / "model/export_efficientnet_lite0.py"),
+                  "--out", str(cls / EFFNET)]  # fmt: skip
+        done = subprocess.run(export, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = (done.stderr.strip().splitlines() or ["?"])[-1]
+            work.effnet_missing = f"EfficientNet-Lite0 could not be exported: {tail}"
+    if wasmtime:
+        _wasmtime_cli(work)
+    else:
+        work.wasmtime_missing = "not prepared for this run"
+    return work
+
+
+def _inputs(road: Path, cls: Path) -> None:
+    """The mirror's models copied, and the input tensors made from its images."""
     from wasinn_nb import TensorSpec, image_to_tensor, save_tensor
     from wasinn_nb.enums import ColorOrder, DType, Layout
 
-    road, cls = root / "road", root / "cls"
     for folder in (road, cls):
         folder.mkdir(parents=True, exist_ok=True)
     source = FIXTURES / "openvino-road-segmentation-adas"
@@ -70,16 +93,6 @@ def prepare(root: Path = ARTIFACTS / "work") -> Work:
         spec = TensorSpec(224, 224, color=ColorOrder.RGB, scale=1 / 255,
                           mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))  # fmt: skip
         save_tensor(image_to_tensor(banana, spec), cls / EFFNET_INPUT)
-    work = Work(root, road, cls)
-    if not (cls / EFFNET).is_file():
-        export = [sys.executable, str(REPO / "model/export_efficientnet_lite0.py"),
-                  "--out", str(cls / EFFNET)]  # fmt: skip
-        done = subprocess.run(export, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = (done.stderr.strip().splitlines() or ["?"])[-1]
-            work.effnet_missing = f"EfficientNet-Lite0 could not be exported: {tail}"
-    _wasmtime_cli(work)
-    return work
 
 
 def _copy(source: Path, target: Path) -> None:
