@@ -9,6 +9,7 @@ Scenarios (each against its baseline, measured interleaved in the same run):
 * ``ortweb``: (d) EfficientNet-Lite0 in onnxruntime-web (Node, 1 and 2 threads) vs our guest;
 * ``im2tensor``: (e) im2tensor vs PIL + numpy;
 * ``throughput``: (f) N back-to-back runs and 2 concurrent runs;
+* ``wasi``: road-seg's WASI file I/O alone, a WAT probe under wasinn and the wasmtime CLI;
 * ``display``: (g) showing a road result (``bench/display.py``, when present).
 
 Prints a Markdown table (median, p10, p90, ratio to the baseline) and the goals, and writes
@@ -27,7 +28,7 @@ from pathlib import Path
 from bench.harness import Report, machine
 from bench.workdir import ARTIFACTS, Work, prepare
 
-SCENARIOS = ("guest", "process", "start", "ortweb", "im2tensor", "throughput", "display")
+SCENARIOS = ("guest", "process", "start", "ortweb", "im2tensor", "throughput", "wasi", "display")
 
 
 def _scenarios(quick: bool) -> dict[str, Callable[[Work, Report], None]]:
@@ -55,12 +56,17 @@ def _scenarios(quick: bool) -> dict[str, Callable[[Work, Report], None]]:
     def throughput(work: Work, report: Report) -> None:
         processes.throughput(work, report, 4 if quick else 10)
 
+    def wasi(work: Work, report: Report) -> None:
+        from bench import wasi_probe
+
+        wasi_probe.scenario(work, report, 5 if quick else 20)
+
     def display(work: Work, report: Report) -> None:
         _display(work, report, quick)
 
     return {"guest": guest, "process": process,
             "start": lambda w, r: inprocess.module_start(w, r, n), "ortweb": ortweb,
-            "im2tensor": im2tensor, "throughput": throughput, "display": display}  # fmt: skip
+            "im2tensor": im2tensor, "throughput": throughput, "wasi": wasi, "display": display}  # fmt: skip
 
 
 def _display(work: Work, report: Report, quick: bool) -> None:
@@ -87,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     chosen = args.only or list(SCENARIOS)
-    work = prepare(effnet=bool({"guest", "ortweb"} & set(chosen)), wasmtime="process" in chosen)
+    work = prepare(
+        effnet=bool({"guest", "ortweb"} & set(chosen)),
+        wasmtime=bool({"process", "wasi"} & set(chosen)),
+    )
     report = Report()
     for name, scenario in _scenarios(args.quick).items():
         if name not in chosen:
