@@ -41,7 +41,7 @@ def _scenarios(quick: bool) -> dict[str, Callable[[Work, Report], None]]:
         inprocess.classifiers(work, report, 2 * n, quick)
 
     def process(work: Work, report: Report) -> None:
-        processes.whole_process(work, report, 3 if quick else 7, quick)
+        processes.whole_process(work, report, 2 if quick else 7, quick)
 
     def ortweb(work: Work, report: Report) -> None:
         from bench import ortweb as web
