@@ -66,7 +66,8 @@ def _scenarios(quick: bool) -> dict[str, Callable[[Work, Report], None]]:
 
     return {"guest": guest, "process": process,
             "start": lambda w, r: inprocess.module_start(w, r, n), "ortweb": ortweb,
-            "im2tensor": im2tensor, "throughput": throughput, "wasi": wasi, "display": display}  # fmt: skip
+            "im2tensor": im2tensor, "throughput": throughput, "wasi": wasi,
+            "display": display}  # fmt: skip
 
 
 def _display(work: Work, report: Report, quick: bool) -> None:

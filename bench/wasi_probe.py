@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -67,8 +66,8 @@ def probe_wat(grow: bool) -> str:
     {start}
     {reads}
     (call $check (call $open (i32.const 3) (i32.const 0) (i32.const {out_ptr})
-      (i32.const {out_len}) (i32.const 9) (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0)
-      (i32.const 12)))
+      (i32.const {out_len}) (i32.const 9) (i64.const 0x1fffffff) (i64.const 0x1fffffff)
+      (i32.const 0) (i32.const 12)))
     (local.set $fd (i32.load (i32.const 12)))
     (local.set $at (i32.const 8388608))
     (local.set $left (i32.const {OUT_BYTES}))
@@ -133,8 +132,8 @@ def scenario(work: Work, report: Report, repeat: int) -> None:
         report.add(
             s, "wasmtime CLI process, empty module", times["wasmtime CLI process, empty module"]
         )
-        report.add(s, "wasmtime CLI, probe - empty process",
-                   [t - empty for t in times["wasmtime CLI process, probe"]], "native numpy")  # fmt: skip
+        probe = [t - empty for t in times["wasmtime CLI process, probe"]]
+        report.add(s, "wasmtime CLI, probe - empty process", probe, "native numpy")
     produced = (folder / "probe-output.tensor").stat().st_size
     report.notes.append(
         f"wasi probe wrote {produced:,} bytes; runs interleaved at {time.strftime('%H:%M')}"
