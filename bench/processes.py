@@ -8,7 +8,9 @@
   ``--precision auto`` (the same precision as the CLI), with warm caches (a previous run filled
   the compiled-module and compiled-model caches: a second run, what a user gets every time but
   the first), and ``cold`` (both caches empty);
-* ``python script``: a one-shot script that reads, compiles and runs the model directly.
+* ``python script``: a one-shot script that reads, compiles and runs the model directly;
+* ``floor``: a Python process that only imports numpy, wasmtime and openvino (what any Python
+  host pays before its first instruction of work).
 
 The TFLite MobileNet runs ``classify.wasm`` on LiteRT and OpenVINO (the wasmtime CLI answers
 ``unsupported_operation`` for TFLite).
@@ -105,6 +107,10 @@ def _road(work: Work, report: Report, repeat: int, tmp: Path) -> None:
         "wasinn run (cold caches)": ([*wasinn, "--", *files], None),
         "python script (f32)": ([py, "-c", _ROAD_SCRIPT, *files, "f32"], dict(os.environ)),
         "python script (auto)": ([py, "-c", _ROAD_SCRIPT, *files, "auto"], dict(os.environ)),
+        "floor: python importing numpy, wasmtime, openvino": (
+            [py, "-c", "import numpy, wasmtime, openvino; openvino.Core()"],
+            dict(os.environ),
+        ),
     }
     if work.wasmtime is not None and work.wasmtime_env is not None:
         commands["wasmtime run -S nn (its default: auto)"] = (
