@@ -190,3 +190,22 @@ def test_recording_copies_inputs_and_outputs_and_not_recording_copies_nothing(
     expected = np.fromfile(road_workdir / args[2], "<f4").reshape(1, 3, 512, 896)
     np.testing.assert_array_equal(given.array, expected)
     assert read.array.shape == (1, 4, 512, 896)
+
+
+def test_onnxruntime_loads_the_optimized_model_an_earlier_backend_saved(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from wasinn_nb.backends.onnxruntime import OnnxRuntimeBackend
+
+    builders, cache = [IDENTITY.read_bytes()], CompiledCache(tmp_path)
+    x = np.array([[0.1, 0.7, -0.2, 0.4]], np.float32)
+    OnnxRuntimeBackend(cache).load(builders, GraphEncoding.ONNX, ExecutionTarget.CPU)
+    (path,) = tmp_path.glob("*.blob")
+    saved = path.read_bytes()
+    for payload in (saved[47:], b"a verified entry ONNX Runtime cannot load"):
+        path.write_bytes(saved[:15] + hashlib.sha256(payload).digest() + payload)
+        graph = OnnxRuntimeBackend(cache).load(builders, GraphEncoding.ONNX, ExecutionTarget.CPU)
+        context = graph.init_context()
+        context.set_input(0, x)
+        context.compute()
+        np.testing.assert_array_equal(context.get_output(0), x)
+        assert path.read_bytes() == saved  # a junk entry was replaced by a good one

@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -40,12 +41,33 @@ from typing import Any
 
 from wasinn_nb.files import atomic_write
 
-__all__ = ["DEFAULT_MAX_BYTES", "CompiledCache", "cache_key", "default_model_cache"]
+__all__ = ["DEFAULT_MAX_BYTES", "CompiledCache", "cache_key", "default_model_cache", "this_cpu"]
 
 DEFAULT_MAX_BYTES = 1 << 30
 _MAGIC = b"wasinn-model-1\n"
 _HEADER = len(_MAGIC) + 32
 _SUFFIX = ".blob"
+
+
+@functools.cache
+def this_cpu() -> str:
+    """What a compiled model may depend on in this CPU: its model and instruction set flags.
+
+    Example:
+        >>> len(this_cpu()) > 0
+        True
+    """
+    import platform
+
+    found = {"machine": platform.machine()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() in ("model name", "flags") and name.strip() not in found:
+                found[name.strip()] = value.strip()
+    except OSError:
+        pass
+    return hashlib.sha256(json.dumps(found, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def cache_key(

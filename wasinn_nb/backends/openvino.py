@@ -43,7 +43,12 @@ from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends._reason import openvino_reason, switch_hint
 from wasinn_nb.backends._torchscript import forward_inputs, import_torch, load_torchscript
 from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
-from wasinn_nb.backends.compiled_cache import CompiledCache, cache_key, default_model_cache
+from wasinn_nb.backends.compiled_cache import (
+    CompiledCache,
+    cache_key,
+    default_model_cache,
+    this_cpu,
+)
 from wasinn_nb.backends.model_safety import check_onnx
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
@@ -230,7 +235,8 @@ class OpenVinoBackend:
     ) -> str | None:
         if self.cache is None:
             return None
-        settings = {"encoding": encoding.name, "device": device, **_config(device, options)}
+        settings = {"encoding": encoding.name, "device": device, "cpu": this_cpu(),
+                    **_config(device, options)}  # fmt: skip
         return cache_key(self.name, self.version, builders, settings)
 
     def _import(self, key: str, device: str, options: BackendOptions) -> OpenVinoGraph | None:
