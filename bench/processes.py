@@ -64,18 +64,16 @@ print(int(np.argmax(scores)))
 """
 
 
-def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Wall milliseconds and peak RSS (KiB) of one process; raises if it fails."""
+def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Wall milliseconds of one process, spawn to exit; raises if it fails."""
     start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)  # fmt: skip
-    _, status, usage = os.wait4(child.pid, 0)
+    done = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, check=False)  # fmt: skip
     elapsed = (time.perf_counter() - start) * 1e3
-    child.returncode = os.waitstatus_to_exitcode(status)
-    err = child.stderr.read().decode(errors="replace") if child.stderr else ""
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:4])}… exited {child.returncode}: {err[-400:]}")
-    return elapsed, usage.ru_maxrss
+    if done.returncode != 0:
+        err = done.stderr.decode(errors="replace")
+        raise RuntimeError(f"{' '.join(command[:4])}… exited {done.returncode}: {err[-400:]}")
+    return elapsed
 
 
 def _wasinn_env(modules: Path, models: Path) -> dict[str, str]:
@@ -129,22 +127,20 @@ def _road(work: Work, report: Report, repeat: int, tmp: Path) -> None:
     else:
         report.skipped["b wasmtime CLI"] = work.wasmtime_missing
     times: dict[str, list[float]] = {name: [] for name in commands}
-    rss: dict[str, int] = {}
     for round_ in range(repeat + 1):  # round 0 warms the OS caches and wasinn's caches
         for name, (command, env) in commands.items():
             if env is None:  # cold: fresh, empty caches every time
                 cold = tmp / f"cold-{round_}"
                 env = _wasinn_env(cold / "modules", cold / "models")
-            elapsed, peak = _timed(command, road, env)
+            elapsed = _timed(command, road, env)
             if round_:
                 times[name].append(elapsed)
-                rss[name] = max(rss.get(name, 0), peak)
     s = "b road-seg whole process"
     base = "wasmtime run -S nn (its default: auto)" if work.wasmtime else "python script (f32)"
-    report.add(s, base, times[base], note=f"peak RSS {rss[base] // 1024} MiB")
+    report.add(s, base, times[base])
     for name in commands:
         if name != base:
-            report.add(s, name, times[name], base, note=f"peak RSS {rss[name] // 1024} MiB")
+            report.add(s, name, times[name], base)
     if work.wasmtime:
         report.goal("whole-process road-seg: wasinn run (defaults) / wasmtime run (defaults)",
                     report.find(s, "wasinn run (f32, warm caches)").ratio or 0, 1.0)  # fmt: skip
@@ -178,7 +174,7 @@ def _tflite(work: Work, report: Report, repeat: int, tmp: Path, quick: bool) -> 
         times: dict[str, list[float]] = {name: [] for name in commands}
         for round_ in range(repeat + 1):
             for name, command in commands.items():
-                elapsed, _ = _timed(command, cls, warm)
+                elapsed = _timed(command, cls, warm)
                 if round_:
                     times[name].append(elapsed)
         base = "python script (read, compile, run)"
