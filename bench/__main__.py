@@ -54,7 +54,7 @@ def _scenarios(quick: bool) -> dict[str, Callable[[Work, Report], None]]:
         scenario(report, 5 if quick else 30)
 
     def throughput(work: Work, report: Report) -> None:
-        processes.throughput(work, report, 4 if quick else 10)
+        processes.throughput(work, report, 2 if quick else 10)
 
     def wasi(work: Work, report: Report) -> None:
         from bench import wasi_probe
