@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from wasinn_nb.abi.limits import Limits, format_size
 from wasinn_nb.abi.memory import GuestMemory
+from wasinn_nb.abi.wasi import signature
 from wasinn_nb.abi.wasi_nn import FUNCTIONS, MODULE, NnErrno, decode_tensor_type
 from wasinn_nb.backends.base import Context, Graph
 from wasinn_nb.backends.options import (
@@ -139,11 +140,9 @@ class WasiNnHost:
 
     def define(self, linker: Linker) -> None:
         """Define every ``wasi_ephemeral_nn`` function on ``linker``."""
-        from wasmtime import FuncType, ValType
-
         for name, count in FUNCTIONS.items():
-            signature = FuncType([ValType.i32()] * count, [ValType.i32()])
-            linker.define_func(MODULE, name, signature, self._entry(name), access_caller=True)
+            linker.define_func(MODULE, name, signature(linker, ("i32",) * count), self._entry(name),
+                               access_caller=True)  # fmt: skip
 
     def _entry(self, name: str) -> Callable[..., int]:
         method = getattr(self, f"_{name}")
