@@ -106,7 +106,13 @@ class Report:
             "|---|---|---:|---:|---:|---|---:|",
         ]
         for r in self.rows:
-            ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
+            ratio = (
+                ""
+                if r.ratio is None
+                else f"{r.ratio:.2f}x"
+                if r.ratio >= 0.1
+                else f"{r.ratio:.4f}x"
+            )
             case = f"{r.case} ({r.note})" if r.note else r.case
             lines.append(f"| {r.scenario} | {case} | {_ms(r.median)} | {_ms(r.p10)} | "
                          f"{_ms(r.p90)} | {r.baseline or ''} | {ratio} |")  # fmt: skip
