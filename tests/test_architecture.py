@@ -22,7 +22,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "im2tensor": frozenset({"errors", "enums", "files"}),
     "data": frozenset({"errors", "files", "progress"}),
     "results": frozenset({"errors", "enums"}),
-    "backends": frozenset({"errors", "enums"}),
+    "backends": frozenset({"errors", "enums", "files"}),
     "abi": frozenset({"errors", "enums", "backends", "results"}),
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
     "pipeline": frozenset(

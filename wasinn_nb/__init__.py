@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
@@ -47,10 +46,17 @@ def load_ipython_extension(ipython: Any) -> None:
     load(ipython)
 
 
-try:
-    __version__ = version("wasinn-nb")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+def __getattr__(name: str) -> Any:
+    """``__version__``, looked up when asked (importlib.metadata costs ~40 ms at import)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("wasinn-nb")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0+unknown"
+    raise AttributeError(f"module 'wasinn_nb' has no attribute {name!r}")
+
 
 __all__ = [
     "BackendUnavailableError",
