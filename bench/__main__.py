@@ -71,18 +71,10 @@ def _scenarios(quick: bool) -> dict[str, Callable[[Work, Report], None]]:
 
 
 def _display(work: Work, report: Report, quick: bool) -> None:
-    """(g): bench/display.py is another helper's; run its ``main()`` when it is there."""
-    try:
-        from bench import display  # type: ignore[attr-defined]
-    except ImportError:
-        report.skipped["g display"] = "bench/display.py is not there (yet)"
-        return
-    started = time.perf_counter()
-    display.main()
-    report.notes.append(
-        f"g display: bench/display.py ran in {time.perf_counter() - started:.1f} s "
-        "(its own output above)"
-    )
+    """(g): showing a road result, against an argmax of its scores (bench/display.py)."""
+    from bench import display as display_bench
+
+    display_bench.scenario(report, 5 if quick else 15)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,12 +79,8 @@ def peak_bytes(work: Callable[[], object]) -> int:
     return peak - before
 
 
-def main() -> None:
-    """Print both timings and peaks, and their ratios (to the baseline, to the targets)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15)
-    args = parser.parse_args()
-
+def measure(repeat: int) -> dict[str, object]:
+    """Time and trace the default display of a road run and its argmax baseline."""
     import wasinn_nb  # registers the displays
     from wasinn_nb.results import RunResult, TensorRecord
 
@@ -93,12 +89,37 @@ def main() -> None:
         "road-seg.wasm", (), 0, None, "", "",
         (TensorRecord(0, 0, tensor),), (TensorRecord(0, 0, scores),),
     )  # fmt: skip
-    print(f"wasinn-nb {wasinn_nb.__version__}; output {scores.shape} f32 from {origin}")
-    size = scores.nbytes
-    display = timed(result._repr_mimebundle_, args.repeat)
-    baseline = timed(lambda: np.argmax(scores, axis=1), args.repeat)
-    display_peak = peak_bytes(result._repr_mimebundle_)
-    baseline_peak = peak_bytes(lambda: np.argmax(scores, axis=1))
+    return {
+        "about": f"wasinn-nb {wasinn_nb.__version__}; output {scores.shape} f32 from {origin}",
+        "size": scores.nbytes,
+        "display": timed(result._repr_mimebundle_, repeat),
+        "baseline": timed(lambda: np.argmax(scores, axis=1), repeat),
+        "display_peak": peak_bytes(result._repr_mimebundle_),
+        "baseline_peak": peak_bytes(lambda: np.argmax(scores, axis=1)),
+    }
+
+
+def scenario(report, repeat: int) -> None:
+    """(g) for ``python -m bench``: rows against the argmax baseline, and the two goals."""
+    m = measure(repeat)
+    report.add("g display", "np.argmax of the scores", m["baseline"])
+    shown = report.add("g display", "default display of a road run", m["display"],
+                       baseline="np.argmax of the scores",
+                       note=f"peak extra {m['display_peak'] / 1e6:.1f} MB")  # fmt: skip
+    report.goal("display of a road result (ms)", shown.median, TARGET_MS, "ms")
+    report.goal("display's peak extra memory / output size", m["display_peak"] / m["size"],
+                TARGET_MEMORY)  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print both timings and peaks, and their ratios (to the baseline, to the targets)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args(argv)
+    m = measure(args.repeat)
+    display, baseline = m["display"], m["baseline"]
+    display_peak, baseline_peak, size = m["display_peak"], m["baseline_peak"], m["size"]
+    print(m["about"])
     shown, base = statistics.median(display), statistics.median(baseline)
     print(f"{'':<28} {'median ms':>10} {'min ms':>8} {'peak extra MB':>14}")
     for name, times, peak in (
