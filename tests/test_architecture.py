@@ -25,8 +25,22 @@ ALLOWED: dict[str, frozenset[str]] = {
     "abi": frozenset({"errors", "enums", "backends", "results"}),
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
+    "batch": frozenset(
+        {"errors", "enums", "files", "data", "results", "backends", "runtime", "im2tensor"}
+    ),
     "commands": frozenset(
-        {"errors", "enums", "files", "im2tensor", "data", "results", "backends", "runtime", "viz"}
+        {
+            "errors",
+            "enums",
+            "files",
+            "im2tensor",
+            "data",
+            "results",
+            "backends",
+            "runtime",
+            "viz",
+            "batch",
+        }
     ),
     "cli": frozenset({"errors", "commands"}),
     "magics": frozenset({"errors", "enums", "commands", "backends", "results", "im2tensor", "viz"}),
@@ -43,6 +57,12 @@ OWNERS = {
     "onnxruntime": {"backends"},
     "ai_edge_litert": {"backends"},
     "torch": {"backends"},
+    "pandas": {"batch"},
+    "dask": {"batch"},
+    "distributed": {"batch"},
+    "pyarrow": {"batch"},
+    "cloudpickle": {"batch"},
+    "matplotlib": {"viz"},
 }
 
 
@@ -125,6 +145,10 @@ def test_imports_point_one_way():
         ("wasinn_nb.runtime.runner", "from IPython.display import display",
          "only ['magics'] may"),
         ("wasinn_nb.cli", "from wasinn_nb import runtime", "cli may not import runtime"),
+        ("wasinn_nb.viz.summary", "from wasinn_nb.batch import to_frame",
+         "viz may not import batch"),
+        ("wasinn_nb.runtime.runner", "import pandas", "only ['batch'] may"),
+        ("wasinn_nb.batch.api", "import matplotlib.pyplot", "only ['viz'] may"),
     ],
 )  # fmt: skip
 def test_the_rule_catches_backward_imports(module, source, expected):

@@ -8,7 +8,6 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wasinn_nb.abi.limits import Limits
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.batch.executors import cores, dask_rows, pool_rows, serial_rows
 from wasinn_nb.batch.frame import to_frame
@@ -18,6 +17,7 @@ from wasinn_nb.batch.progress import progress as progress_bar
 from wasinn_nb.batch.store import ResultsFile
 from wasinn_nb.errors import SpecError
 from wasinn_nb.im2tensor import TensorSpec
+from wasinn_nb.runtime import Limits
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +42,7 @@ def map_guest(
     client: Any = None,
     results: str | os.PathLike[str] | None = None,
     timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
     limits: Limits | None = None,
     backend_options: BackendOptions | None = None,
     chunk: int | None = None,
@@ -73,6 +74,7 @@ def map_guest(
             then ignored). Workers must see the same paths (a shared file system).
         results: A ``.parquet`` or ``.csv`` file to keep the rows in and resume from.
         timeout: Seconds each item may take.
+        env: Environment variables for the guest (none by default).
         limits: What each run may use.
         backend_options: Engine settings. Pool and Dask workers use 1 inference thread each
             unless ``threads`` is set here.
@@ -98,6 +100,7 @@ def map_guest(
         raise SpecError(f"workers must be at least 1, got {workers}")
     job = Job.build(module, args=args, dirs=tuple(dirs), preload=tuple(preload), spec=spec,
                     backend=backend, postprocess=postprocess, timeout=timeout,
+                    env=tuple((env or {}).items()),
                     limits=limits or Limits(),
                     backend_options=backend_options or BackendOptions())  # fmt: skip
     items = resolve_inputs(inputs)
@@ -113,9 +116,7 @@ def map_guest(
     return frame
 
 
-def _rows(
-    job: Job, todo: list[str], workers: int, client: Any, chunk: int | None
-) -> Iterator[Row]:
+def _rows(job: Job, todo: list[str], workers: int, client: Any, chunk: int | None) -> Iterator[Row]:
     """The rows of ``todo`` from the right executor."""
     if not todo:
         return iter(())

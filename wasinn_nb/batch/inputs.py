@@ -20,8 +20,8 @@ def resolve_inputs(inputs: Inputs) -> list[str]:
     """The items of a batch, as path strings, in a stable order.
 
     A folder gives its files (not hidden ones, not sub-folders), sorted by name; a glob its
-    matches, sorted. A list or a DataFrame column is kept as given, in its order, missing
-    files included (each becomes an error row).
+    matches, sorted; any other path itself. A list or a DataFrame column is kept as given, in
+    its order. Missing files are kept: each becomes an error row.
 
     Example:
         >>> resolve_inputs(["b.jpg", "a.jpg"])
@@ -32,8 +32,7 @@ def resolve_inputs(inputs: Inputs) -> list[str]:
         wasinn_nb.errors.SpecError: no inputs match /no/such/*.jpg
 
     Raises:
-        SpecError: If a folder is empty, a glob matches nothing, or a single path names
-            neither a folder nor a file.
+        SpecError: If a folder is empty or a glob matches nothing.
     """
     if isinstance(inputs, (str, os.PathLike)):
         text = os.fspath(inputs)
@@ -41,11 +40,10 @@ def resolve_inputs(inputs: Inputs) -> list[str]:
             found = sorted(str(p) for p in Path(text).iterdir()
                            if p.is_file() and not p.name.startswith("."))  # fmt: skip
         elif glob.has_magic(text):
-            found = sorted(p for p in glob.glob(text) if not Path(p).is_dir())
-        elif Path(text).is_file():
+            matches = glob.glob(text)  # noqa: PTH207 - the pattern may be absolute
+            found = sorted(p for p in matches if not Path(p).is_dir())
+        else:  # a file; a missing one becomes an error row like any other
             found = [text]
-        else:
-            raise SpecError(f"no such file or folder: {text}")
         if not found:
             raise SpecError(f"no inputs match {text}")
         return found

@@ -17,15 +17,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from wasinn_nb.abi.limits import Limits
 from wasinn_nb.backends import BackendChoice
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.batch.parse import auto_parse
-from wasinn_nb.errors import SpecError, describe
+from wasinn_nb.errors import GuestError, SpecError, describe
 from wasinn_nb.files import read_file
 from wasinn_nb.im2tensor import TensorSpec, image_to_tensor, save_tensor, tensor_file_name
 from wasinn_nb.results import PHASES, RunResult
-from wasinn_nb.runtime import DirMapping, Preload, Runner, default_runner
+from wasinn_nb.runtime import DirMapping, Limits, Preload, Runner, default_runner
 from wasinn_nb.runtime.modules import looks_like_wat
 
 __all__ = ["INPUT", "INPUT_DIR", "Job", "Row", "dumps", "loads", "run_item", "warm"]
@@ -54,6 +53,7 @@ class Job:
         preload: Named models, ``NAME:ENCODING:TARGET:PATH…``.
         backend: The backend for every model (default: per encoding).
         timeout: Seconds each item may take.
+        env: The guest's environment variables.
         limits: What each run may use.
         backend_options: How the engines run models.
         spec: Convert each image to a tensor file with this spec first, and pass that file.
@@ -68,6 +68,7 @@ class Job:
     preload: tuple[str, ...] = ()
     backend: str | None = None
     timeout: float | None = None
+    env: tuple[tuple[str, str], ...] = ()
     limits: Limits = field(default_factory=Limits)
     backend_options: BackendOptions = field(default_factory=BackendOptions)
     spec: TensorSpec | None = None
@@ -85,11 +86,8 @@ class Job:
             source: bytes | str = module if isinstance(module, bytes) else os.fspath(module)
             name = "<bytes>" if isinstance(module, bytes) else "<wat>"
         else:
-            from wasinn_nb.errors import GuestError
-
             name = os.fspath(module)
-            source = read_file(name, limit=MAX_MODULE_BYTES,
-                               error=lambda p, r: GuestError(f"cannot read module {p}: {r}"))  # fmt: skip
+            source = read_file(name, limit=MAX_MODULE_BYTES, error=_module_error)
         args = tuple(options.pop("args", (INPUT,)))
         if INPUT not in args:
             args = (*args, INPUT)
@@ -114,6 +112,10 @@ class Job:
         if self.backend_options.threads is not None:
             return self
         return replace(self, backend_options=self.backend_options.replace({"threads": threads}))
+
+
+def _module_error(path: str, reason: str) -> GuestError:
+    return GuestError(f"cannot read module {path}: {reason}")
 
 
 def dumps(job: Job) -> bytes:
@@ -169,7 +171,8 @@ def run_item(state: _Warm, item: str) -> Row:
         args = [arg.replace(INPUT, guest_path) for arg in job.args]
         result = state.runner.run(
             job.module, args, dirs=[*job.dirs, *dirs], preload=job.preload, backend=job.backend,
-            timeout=job.timeout, limits=job.limits, backend_options=job.backend_options,
+            timeout=job.timeout, env=dict(job.env), limits=job.limits,
+            backend_options=job.backend_options,
         )  # fmt: skip
         row.update(exit_code=result.exit_code, error=_failure(result))
         row.update(_timings(result.timings.seconds))

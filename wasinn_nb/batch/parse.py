@@ -17,13 +17,13 @@ _CLASS_LINE = re.compile(r"^(\d+) (.+) (-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)$")
 
 
 def parse_top_k(stdout: str) -> dict[str, Any] | None:
-    """The top-K of a classifier's ``INDEX LABEL SCORE`` lines (the classify guest's output).
+    r"""The top-K of a classifier's ``INDEX LABEL SCORE`` lines (the classify guest's output).
 
     Returns ``None`` when the output has no such lines. ``label``/``index``/``score`` are the
     best class; ``top_*`` the K classes in the guest's order.
 
     Example:
-        >>> text = "classify: model=m.tflite top=2\\n89 macaw 230.0000\\n1 background 2.0000\\n"
+        >>> text = "classify: model=m.tflite top=2\n89 macaw 230.0000\n1 background 2.0000\n"
         >>> parsed = parse_top_k(text)
         >>> parsed["label"], parsed["score"], parsed["top_indices"]
         ('macaw', 230.0, [89, 1])

@@ -28,7 +28,8 @@ def _crop(fraction: float) -> Callable[[Image], Image]:
 
 def _brightness(factor: float) -> Callable[[Image], Image]:
     def adjust(image: Image) -> Image:
-        return np.clip(image.astype(np.float32) * factor, 0, 255).round().astype(np.uint8)
+        scaled: Image = np.clip(image.astype(np.float32) * factor, 0, 255).round().astype(np.uint8)
+        return scaled
 
     return adjust
 
@@ -71,11 +72,11 @@ def make_variants(
     sources = [Path(p) for p in photos]
     images = []
     for path in sources:
-        image = load_image(path)
+        image: Image = np.asarray(load_image(path), np.uint8)
         scale = max_side / max(image.shape[:2])
         if scale < 1:
             size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
         images.append(image)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

@@ -8,12 +8,12 @@ as :class:`~wasinn_nb.errors.WasinnError`; the edges translate them with
 Example:
     >>> from wasinn_nb.commands import COMMANDS
     >>> sorted(COMMANDS)[:4]
-    ['backends', 'bench', 'demo', 'fetch']
+    ['backends', 'batch', 'bench', 'demo']
 """
 
 from __future__ import annotations
 
-from wasinn_nb.commands import bench, demo, fetch, models, notebooks, run, tensors
+from wasinn_nb.commands import batch, bench, demo, fetch, models, notebooks, run, tensors
 from wasinn_nb.commands import options as o
 from wasinn_nb.commands.base import Command, Outcome, Session
 
@@ -36,6 +36,8 @@ COMMANDS: dict[str, Command] = {
                 o.DEMO_OPTIONS, demo.demo),
         Command("notebooks", "copy the walkthrough notebooks into a folder (then: jupyter lab DIR)",
                 o.NOTEBOOKS_OPTIONS, notebooks.notebooks),
+        Command("batch", "run a guest over many inputs (locally or on Dask) into a table",
+                o.BATCH_OPTIONS, batch.batch),
         Command("bench", "time a guest's phases against calling its backend directly",
                 o.BENCH_OPTIONS, bench.bench),
         Command("backends", "list inference backends: version, devices, encodings", (),
