@@ -55,7 +55,7 @@ class ResultsFile:
                 frame = pd.read_parquet(self.path)
             else:
                 frame = pd.read_csv(self.path, keep_default_na=False, na_values=[""],
-                                    float_precision="round_trip")  # fmt: skip
+                                    dtype_backend="numpy_nullable")  # fmt: skip
         except Exception as error:  # pyarrow and the CSV parser raise their own types
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise TensorFileError(f"cannot read results file {self.path}: {reason}") from None
