@@ -248,3 +248,25 @@ def test_summary_views_draw_the_frame(serial):
     assert titles[0].endswith(f"{best:.3g}")
     ax = share_histogram([{"road": 0.5, "sky": 0.5}, {"road": 1.0}, None])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["road", "sky"]
+
+
+def test_wasinn_batch_writes_and_resumes_its_results_file(inputs, serial, tmp_path):
+    """The CLI: rows go to the file; a second run finds them all there and runs nothing."""
+    import io
+
+    from wasinn_nb.cli import main
+
+    results = tmp_path / "rows.parquet"
+    argv = ["batch", str(GUESTS / "classify.wasm"), "-i", inputs[0], "-i", inputs[-1],
+            "--dir", DIRS[0], "--results", str(results), "--workers", "1", "-q", "--", *ARGS]  # fmt: skip
+    out, err = io.StringIO(), io.StringIO()
+    assert main(argv, stdout=out, stderr=err) == 0, err.getvalue()
+    first = out.getvalue()
+    assert first.startswith("2 inputs: 1 ok, 1 failed\n")
+    assert f"  {inputs[-1]}: cannot read input {inputs[-1]}: no such file\n" in first
+    assert f"top-1: {serial['label'].iloc[0]} 1" in first
+    out = io.StringIO()
+    assert main(argv, stdout=out, stderr=err) == 0
+    assert out.getvalue().startswith("2 inputs: 1 ok, 1 failed (2 from the results file)\n")
+    rows = ResultsFile(results).load()
+    assert [row["input"] for row in rows] == [inputs[0], inputs[-1]]

@@ -52,6 +52,19 @@ CASES = [
     ("run missing module", "{tmp}/missing.wasm", "cannot read module"),
     ("run bad --dir", "{tmp}/hello.wat --dir {tmp}/nowhere", "no such folder"),
     ("run unknown backend", "{tmp}/hello.wat --backend tensorrt", "unknown backend 'tensorrt'"),
+    ("batch", "{tmp}/hello.wat -i {tmp}/photo.png -i {tmp}/gone.png --workers 1 -q", "ok"),
+    ("batch a folder as module", "{tmp} -i {tmp} -q", "is a folder"),
+    ("batch missing module", "{tmp}/missing.wasm -i {tmp}/photo.png -q", "cannot read module"),
+    ("batch no inputs", "{tmp}/hello.wat -i {tmp}/*.gif -q", "no inputs match"),
+    ("batch without inputs", "{tmp}/hello.wat", "arguments are required: -i/--inputs"),
+    ("batch bad results file", "{tmp}/hello.wat -i {tmp} --results {tmp}/r.xlsx", "use .parquet"),
+    ("batch zero workers", "{tmp}/hello.wat -i {tmp} --workers 0", "must be at least 1"),
+    ("batch bad spec", "{tmp}/hello.wat -i {tmp} --spec 8x8", "bad dims '8x8'"),
+    (
+        "batch unreachable scheduler",
+        "{tmp}/hello.wat -i {tmp} --scheduler tcp://127.0.0.1:9",
+        "cannot reach the Dask scheduler at tcp://127.0.0.1:9",
+    ),
     ("bench zero runs", "{tmp}/hello.wat -n 0", "must be at least 1"),
     ("backends", "", "ok"),
     ("demo into /proc", "--out /proc/nope", "/proc/nope"),
@@ -132,7 +145,7 @@ def test_a_guest_exit_status_is_the_cli_status_and_the_magic_error(ip, work, cap
     assert ip.user_ns["_wasinn"].exit_code == 3
 
 
-@pytest.mark.parametrize("command", ["run", "im2tensor", "bench", "fetch", "inspect"])
+@pytest.mark.parametrize("command", ["run", "im2tensor", "bench", "fetch", "inspect", "batch"])
 def test_help_prints_the_same_options_on_both_edges(ip, work, capsys, command):
     import re
 

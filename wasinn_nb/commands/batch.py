@@ -62,7 +62,8 @@ def summary(frame: Any) -> str:
     """
     failed = frame[frame["error"].notna()]
     resumed = frame.attrs.get("resumed", 0)
-    lines = [f"{len(frame)} inputs: {len(frame) - len(failed)} ok, {len(failed)} failed"
+    noun = "input" if len(frame) == 1 else "inputs"
+    lines = [f"{len(frame)} {noun}: {len(frame) - len(failed)} ok, {len(failed)} failed"
              + (f" ({resumed} from the results file)" if resumed else "")]  # fmt: skip
     lines += [f"  {row.input}: {row.error}" for row in failed.head(SHOWN_ERRORS).itertuples()]
     if len(failed) > SHOWN_ERRORS:
