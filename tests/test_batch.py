@@ -257,8 +257,8 @@ def test_wasinn_batch_writes_and_resumes_its_results_file(inputs, serial, tmp_pa
     from wasinn_nb.cli import main
 
     results = tmp_path / "rows.parquet"
-    argv = ["batch", str(GUESTS / "classify.wasm"), "-i", inputs[0], "-i", inputs[-1],
-            "--dir", DIRS[0], "--results", str(results), "--workers", "1", "-q", "--", *ARGS]  # fmt: skip
+    argv = ["batch", str(GUESTS / "classify.wasm"), "-i", inputs[0], "-i", inputs[-1], "-q",
+            "--dir", DIRS[0], "--results", str(results), "--workers", "1", "--", *ARGS]  # fmt: skip
     out, err = io.StringIO(), io.StringIO()
     assert main(argv, stdout=out, stderr=err) == 0, err.getvalue()
     first = out.getvalue()
