@@ -10,6 +10,7 @@ Example:
 """
 
 from wasinn_nb.batch.api import map_guest
+from wasinn_nb.batch.executors import shutdown_pools
 from wasinn_nb.batch.frame import TIMING_COLUMNS, to_frame, without_timings
 from wasinn_nb.batch.inputs import resolve_inputs
 from wasinn_nb.batch.job import INPUT, INPUT_DIR, Job
@@ -28,6 +29,7 @@ __all__ = [
     "parse_top_k",
     "resolve_inputs",
     "segment_shares",
+    "shutdown_pools",
     "to_frame",
     "without_timings",
 ]

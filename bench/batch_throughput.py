@@ -1,0 +1,92 @@
+"""Benchmark: map_guest's throughput serially, on a local process pool, and on Dask.
+
+The classify guest with Coral's MobileNet V2 (quantized TFLite, LiteRT) over 200 generated
+variants of the mirror's photos (flips, crops, brightness; at most 512 px a side). Each mode
+runs the same 200 items; the modes are interleaved over several passes so machine noise hits
+them alike. Prints items/s per pass and the ratios to serial.
+
+* serial: ``workers=1``, in this process, warm (module compiled and model loaded before).
+* pool: ``workers=2`` (or --workers). The pool stays up between calls; its start (spawning
+  workers, importing, compiling the module, loading the model) is printed on its own, then the
+  passes run on the warm pool.
+* dask: a ``LocalCluster`` of 2 worker processes (1 thread each), started once; the first,
+  untimed call warms its workers, as a long-lived cluster would be.
+
+Goals on 2 cores: pool >= 1.8x serial, Dask >= 1.6x serial.
+Run:  python bench/batch_throughput.py [--items 200] [--passes 3] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from wasinn_nb.batch import make_variants, map_guest, without_timings
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(os.environ.get("WASINN_MIRROR", REPO.parent / "shared/fixtures"))
+CORAL = FIXTURES / "coral-test-data"
+PHOTOS = [CORAL / "parrot.jpg", CORAL / "cat.bmp", CORAL / "grace_hopper.bmp", CORAL / "bird.bmp",
+          CORAL / "sunflower.bmp", FIXTURES / "openvino-mobilenet" / "input.jpg"]  # fmt: skip
+MODEL, LABELS = "/models/mobilenet_v2_1.0_224_quant.tflite", "/models/imagenet_labels.txt"
+ARGS = ["--layout", "nhwc", "--dtype", "u8", "--output-dtype", "u8", "--top", "5",
+        MODEL, "{input}", LABELS]  # fmt: skip
+DIRS = [f"{CORAL}::/models:ro"]
+
+
+def batch(items: list[str], **options: object):
+    return map_guest(REPO / "guests" / "classify.wasm", items, args=ARGS, dirs=DIRS,
+                     progress=False, **options)  # fmt: skip
+
+
+def timed(items: list[str], **options: object) -> tuple[float, object]:
+    start = time.perf_counter()
+    frame = batch(items, **options)
+    return time.perf_counter() - start, frame
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=200)
+    parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    options = parser.parse_args()
+    from dask.distributed import Client, LocalCluster
+
+    with tempfile.TemporaryDirectory() as tmp:
+        items = [str(p) for p in make_variants(PHOTOS, tmp, options.items)]
+        print(f"{len(items)} items, {os.cpu_count()} CPUs, load average {os.getloadavg()}")
+        batch(items[:2], workers=1)  # compile the module and load the model here
+        cluster = LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)  # fmt: skip
+        with cluster, Client(cluster) as client:
+            batch(items[:4], client=client)  # warm the workers
+            startup, _ = timed(items[: options.workers], workers=options.workers)
+            print(f"pool start + {options.workers} items: {startup:.2f} s")
+            rates: dict[str, list[float]] = {"serial": [], "pool": [], "dask": []}
+            for number in range(options.passes):
+                seconds, serial = timed(items, workers=1)
+                rates["serial"].append(len(items) / seconds)
+                seconds, pool = timed(items, workers=options.workers)
+                rates["pool"].append(len(items) / seconds)
+                seconds, on_dask = timed(items, client=client)
+                rates["dask"].append(len(items) / seconds)
+                same = without_timings(serial).equals(without_timings(pool)) and without_timings(
+                    serial
+                ).equals(without_timings(on_dask))
+                shown = "  ".join(f"{k} {v[-1]:6.1f} items/s" for k, v in rates.items())
+                print(f"pass {number + 1}: {shown}  (identical frames: {same})")
+    serial_rate = statistics.median(rates["serial"])
+    for mode in ("pool", "dask"):
+        ratios = [r / s for r, s in zip(rates[mode], rates["serial"], strict=True)]
+        print(f"{mode} / serial: median {statistics.median(rates[mode]) / serial_rate:.2f}x "
+              f"(per pass: {', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
