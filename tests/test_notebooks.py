@@ -120,6 +120,12 @@ PRINTS = {
         "top-1   89 'macaw'",
     ],
     "segmentation.ipynb": ["bird.bmp  bird share 0.18"],
+    "batch.ipynb": [
+        "2 error rows",
+        "serial, process pool and Dask: identical frames",
+        "interrupted after 10 rows; the rerun took those from rows.parquet",
+        "%wasinn batch: ",
+    ],
 }
 
 

@@ -39,9 +39,9 @@ VARIANTS: dict[str, Callable[[Image], Image]] = {
     "orig": lambda image: image,
     "flip": lambda image: image[:, ::-1],
     "crop90": _crop(0.9),
-    "crop75": _crop(0.75),
     "dark": _brightness(0.6),
     "bright": _brightness(1.4),
+    "crop75": _crop(0.75),
     "flip-crop80": lambda image: _crop(0.8)(image[:, ::-1]),
     "flip-dark": lambda image: _brightness(0.75)(image[:, ::-1]),
 }
