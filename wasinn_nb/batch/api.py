@@ -145,7 +145,8 @@ def _collect(
     """Take rows as they come, saving them now and then; on Ctrl-C keep what is finished."""
     finished = dict(known)
     saved = time.monotonic()
-    bar = progress_bar(total, done=done, file=log or sys.stderr, enabled=show)
+    out = log or sys.stderr
+    bar = progress_bar(total, done=done, file=out, enabled=show)
     try:
         for row in rows:
             finished[row["input"]] = row
@@ -154,7 +155,7 @@ def _collect(
                 store.save(list(finished.values()))
                 saved = time.monotonic()
     except KeyboardInterrupt:
-        bar.write(f"interrupted: {len(finished) - len(known)} new rows kept", file=log)
+        bar.write(f"interrupted: {len(finished) - len(known)} new rows kept", file=out)
         close = getattr(rows, "close", None)
         if close is not None:
             close()

@@ -19,8 +19,9 @@ _CLASS_LINE = re.compile(r"^(\d+) (.+) (-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)$")
 def parse_top_k(stdout: str) -> dict[str, Any] | None:
     r"""The top-K of a classifier's ``INDEX LABEL SCORE`` lines (the classify guest's output).
 
-    Returns ``None`` when the output has no such lines. ``label``/``index``/``score`` are the
-    best class; ``top_*`` the K classes in the guest's order.
+    Returns ``None`` when the output has no such lines. ``label``, ``class_index`` and ``score``
+    are the best class's; ``top_labels``, ``top_indices`` and ``top_scores`` the K classes', in
+    the guest's order.
 
     Example:
         >>> text = "classify: model=m.tflite top=2\n89 macaw 230.0000\n1 background 2.0000\n"
@@ -36,7 +37,7 @@ def parse_top_k(stdout: str) -> dict[str, Any] | None:
     indices = [int(m[1]) for m in matches if m]
     labels = [m[2] for m in matches if m]
     scores = [float(m[3]) for m in matches if m]
-    return {"label": labels[0], "index": indices[0], "score": scores[0],
+    return {"label": labels[0], "class_index": indices[0], "score": scores[0],
             "top_labels": labels, "top_indices": indices, "top_scores": scores}  # fmt: skip
 
 
