@@ -3,7 +3,11 @@
 The classify guest with Coral's MobileNet V2 (quantized TFLite, LiteRT) over 200 generated
 variants of the mirror's photos (flips, crops, brightness; at most 512 px a side). Each mode
 runs the same 200 items; the modes are interleaved over several passes so machine noise hits
-them alike. Prints items/s per pass and the ratios to serial.
+them alike. Prints per pass and mode: items/s, the median seconds of one item's run, and how
+many items were in flight on average (the items' run times summed over the wall time: about
+1 for serial, the worker count when the workers are busy the whole time), then the ratios of
+items/s to serial. The ratios need an otherwise idle machine: with other work on the cores,
+each item takes longer and the ratios mostly measure how the scheduler shares the CPUs.
 
 * serial: ``workers=1``, in this process, warm (module compiled and model loaded before).
 * pool: ``workers=2`` (or --workers). The pool stays up between calls; its start (spawning
@@ -69,17 +73,20 @@ def main() -> None:
             print(f"pool start + {options.workers} items: {startup:.2f} s")
             rates: dict[str, list[float]] = {"serial": [], "pool": [], "dask": []}
             for number in range(options.passes):
-                seconds, serial = timed(items, workers=1)
-                rates["serial"].append(len(items) / seconds)
-                seconds, pool = timed(items, workers=options.workers)
-                rates["pool"].append(len(items) / seconds)
-                seconds, on_dask = timed(items, client=client)
-                rates["dask"].append(len(items) / seconds)
-                same = without_timings(serial).equals(without_timings(pool)) and without_timings(
-                    serial
-                ).equals(without_timings(on_dask))
-                shown = "  ".join(f"{k} {v[-1]:6.1f} items/s" for k, v in rates.items())
-                print(f"pass {number + 1}: {shown}  (identical frames: {same})")
+                frames, shown = {}, []
+                for mode, how in (("serial", {"workers": 1}),
+                                  ("pool", {"workers": options.workers}),
+                                  ("dask", {"client": client})):  # fmt: skip
+                    seconds, frames[mode] = timed(items, **how)
+                    rates[mode].append(len(items) / seconds)
+                    busy = frames[mode]["time_total"].sum() / seconds
+                    item = frames[mode]["time_total"].median() * 1e3
+                    rate = rates[mode][-1]
+                    shown.append(f"{mode} {rate:5.1f}/s ({item:.0f} ms/item, x{busy:.2f})")
+                same = all(without_timings(frames["serial"]).equals(without_timings(f))
+                           for f in frames.values())  # fmt: skip
+                print(f"pass {number + 1}: {'  '.join(shown)}  identical: {same}  "
+                      f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
     serial_rate = statistics.median(rates["serial"])
     for mode in ("pool", "dask"):
         ratios = [r / s for r, s in zip(rates[mode], rates["serial"], strict=True)]
