@@ -62,12 +62,20 @@ def serial(inputs: list[str]) -> pd.DataFrame:
     return classify(inputs, workers=1)
 
 
-def test_serial_pool_and_dask_give_identical_frames(inputs, serial):
+@pytest.fixture(scope="module")
+def cluster():
+    """A Dask LocalCluster of 2 worker processes, 1 thread each."""
     distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as local:  # fmt: skip
+        yield local
+
+
+def test_serial_pool_and_dask_give_identical_frames(inputs, serial, cluster):
+    from dask.distributed import Client
+
     pool = classify(inputs, workers=2)
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)  # fmt: skip
-    with cluster, distributed.Client(cluster) as client:
+    with Client(cluster) as client:
         on_dask = classify(inputs, client=client)
     expected = without_timings(serial)
     pd.testing.assert_frame_equal(without_timings(pool), expected)
@@ -270,3 +278,22 @@ def test_wasinn_batch_writes_and_resumes_its_results_file(inputs, serial, tmp_pa
     assert out.getvalue().startswith("2 inputs: 1 ok, 1 failed (2 from the results file)\n")
     rows = ResultsFile(results).load()
     assert [row["input"] for row in rows] == [inputs[0], inputs[-1]]
+
+
+def test_the_magic_runs_on_the_configured_scheduler(ip, inputs, serial, cluster, capsys):
+    from IPython.core.error import UsageError
+
+    magics = ip.magics_manager.registry["WasinnMagics"]
+    line = " ".join(["batch", str(GUESTS / "classify.wasm"), "-i", inputs[0], "-i", inputs[1],
+                     "--dir", DIRS[0], "-q", "--", *ARGS])  # fmt: skip
+    try:
+        magics.scheduler = "tcp://127.0.0.1:9"
+        with pytest.raises(UsageError, match="cannot reach the Dask scheduler at tcp://127"):
+            ip.run_line_magic("wasinn", line)
+        magics.scheduler = cluster.scheduler_address
+        frame = ip.run_line_magic("wasinn", line)
+    finally:
+        magics.scheduler = None
+    pd.testing.assert_frame_equal(without_timings(frame), without_timings(serial.iloc[:2]))
+    assert ip.user_ns["_wasinn"] is frame
+    assert capsys.readouterr().out.startswith("2 inputs: 2 ok, 0 failed\n")

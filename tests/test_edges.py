@@ -54,6 +54,7 @@ CASES = [
     ("run unknown backend", "{tmp}/hello.wat --backend tensorrt", "unknown backend 'tensorrt'"),
     ("batch", "{tmp}/hello.wat -i {tmp}/photo.png -i {tmp}/gone.png --workers 1 -q", "ok"),
     ("batch a folder as module", "{tmp} -i {tmp} -q", "is a folder"),
+    ("batch bad module", "{tmp}/photo.png -i {tmp} -q", "is neither a wasm binary nor WAT text"),
     ("batch missing module", "{tmp}/missing.wasm -i {tmp}/photo.png -q", "cannot read module"),
     ("batch no inputs", "{tmp}/hello.wat -i {tmp}/*.gif -q", "no inputs match"),
     ("batch without inputs", "{tmp}/hello.wat", "arguments are required: -i/--inputs"),

@@ -87,7 +87,7 @@ def map_guest(
         ``time_<phase>`` seconds (see :data:`~wasinn_nb.batch.TIMING_COLUMNS`).
 
     Raises:
-        GuestError: If the module cannot be read.
+        GuestError: If the module cannot be read or compiled.
         SpecError: For bad options, no inputs, or a missing folder or model.
 
     Example:
@@ -106,13 +106,14 @@ def map_guest(
     items = resolve_inputs(inputs)
     store = ResultsFile(results) if results is not None else None
     known = {row["input"]: row for row in store.load()} if store is not None else {}
-    todo = [item for item in dict.fromkeys(items) if item not in known]
+    unique = list(dict.fromkeys(items))
+    todo = [item for item in unique if item not in known]
     count = cores() if workers is None else workers
     rows = _rows(job, todo, count, client, chunk)
-    finished = _collect(rows, known, store, len(items) - len(todo), len(items), progress, log)
+    finished = _collect(rows, known, store, len(unique) - len(todo), len(unique), progress, log)
     frame = to_frame([finished[item] for item in items if item in finished])
-    frame.attrs.update(resumed=len(items) - len(todo),
-                       interrupted=any(item not in finished for item in items))  # fmt: skip
+    frame.attrs.update(resumed=len(unique) - len(todo),
+                       interrupted=any(item not in finished for item in unique))  # fmt: skip
     return frame
 
 
@@ -125,7 +126,7 @@ def _rows(job: Job, todo: list[str], workers: int, client: Any, chunk: int | Non
         return dask_rows(job, todo, client, size)
     if workers == 1 or len(todo) == 1:
         return serial_rows(job, todo)
-    return pool_rows(job, todo, min(workers, len(todo)), chunk or _chunk(len(todo), workers))
+    return pool_rows(job, todo, workers, chunk or _chunk(len(todo), workers))
 
 
 def _chunk(count: int, workers: int) -> int:

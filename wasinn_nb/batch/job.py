@@ -79,7 +79,7 @@ class Job:
         """A job for ``module`` (a ``.wasm`` path, wasm bytes or WAT text), checked up front.
 
         Raises:
-            GuestError: If the module cannot be read.
+            GuestError: If the module cannot be read or compiled.
             SpecError: For bad ``dirs`` or ``preload`` values, or a missing folder or model.
         """
         if isinstance(module, bytes) or looks_like_wat(os.fspath(module)):
@@ -96,7 +96,11 @@ class Job:
         return job
 
     def check(self) -> None:
-        """Fail now, not on every item, for a missing folder or model or a bad spelling."""
+        """Fail now, not on every item: a module that does not compile, a missing folder or model.
+
+        Compiling here also fills the disk cache the workers then load the module from.
+        """
+        default_runner().compile(self.module)
         for text in self.dirs:
             mapping = DirMapping.parse(text)
             if not Path(mapping.host).is_dir():
