@@ -284,8 +284,9 @@ def test_the_magic_runs_on_the_configured_scheduler(ip, inputs, serial, cluster,
     from IPython.core.error import UsageError
 
     magics = ip.magics_manager.registry["WasinnMagics"]
+    guest_args = " ".join(ARGS).replace("{input}", "{{input}}")  # IPython expands {name}
     line = " ".join(["batch", str(GUESTS / "classify.wasm"), "-i", inputs[0], "-i", inputs[1],
-                     "--dir", DIRS[0], "-q", "--", *ARGS])  # fmt: skip
+                     "--dir", DIRS[0], "-q", "--", guest_args])  # fmt: skip
     try:
         magics.scheduler = "tcp://127.0.0.1:9"
         with pytest.raises(UsageError, match="cannot reach the Dask scheduler at tcp://127"):

@@ -556,7 +556,8 @@ BATCH_OPTIONS: tuple[Option, ...] = (
             "required": True,
             "metavar": "PATH",
             "help": "a folder, a glob such as 'photos/*.jpg', or a file; repeatable. Each item "
-            "is one run; {input} in ARGS is its path as the guest sees it (appended when absent)",
+            "is one run; {input} in ARGS is its path as the guest sees it (appended when absent; "
+            "write {{input}} in %%wasinn, where IPython expands {name})",
         },
     ),
     Option(
