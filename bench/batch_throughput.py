@@ -3,11 +3,13 @@
 The classify guest with Coral's MobileNet V2 (quantized TFLite, LiteRT) over 200 generated
 variants of the mirror's photos (flips, crops, brightness; at most 512 px a side). Each mode
 runs the same 200 items; the modes are interleaved over several passes so machine noise hits
-them alike. Prints per pass and mode: items/s, the median seconds of one item's run, and how
-many items were in flight on average (the items' run times summed over the wall time: about
-1 for serial, the worker count when the workers are busy the whole time), then the ratios of
-items/s to serial. The ratios need an otherwise idle machine: with other work on the cores,
-each item takes longer and the ratios mostly measure how the scheduler shares the CPUs.
+them alike. Per pass and mode it prints items/s, the CPU time the item-running processes spent
+per item (this process for serial, the workers for pool and Dask; from /proc), and how many
+items were in flight on average (their run times summed over the wall time: about 1 for
+serial, the worker count when every worker is busy all the time). Then the ratios of items/s
+to serial, and of CPU per item. The items/s ratios need an otherwise idle machine: with other
+work on the cores, each item waits for a CPU, and the ratios mostly measure how the kernel
+shares the CPUs; CPU per item and items in flight do not depend on that.
 
 * serial: ``workers=1``, in this process, warm (module compiled and model loaded before).
 * pool: ``workers=2`` (or --workers). The pool stays up between calls; its start (spawning
@@ -29,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from wasinn_nb.batch import make_variants, map_guest, without_timings
+from wasinn_nb.batch import executors, make_variants, map_guest, without_timings
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("WASINN_MIRROR", REPO.parent / "shared/fixtures"))
@@ -53,6 +55,25 @@ def timed(items: list[str], **options: object) -> tuple[float, object]:
     return time.perf_counter() - start, frame
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def worker_pids(mode: str, client, workers: int) -> list[int]:
+    """The processes that run the items in this mode."""
+    if mode == "serial":
+        return [os.getpid()]
+    if mode == "pool":
+        return list(executors._pools[workers]._processes)
+    return list(client.run(os.getpid).values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=200)
@@ -72,17 +93,21 @@ def main() -> None:
             startup, _ = timed(items[: options.workers], workers=options.workers)
             print(f"pool start + {options.workers} items: {startup:.2f} s")
             rates: dict[str, list[float]] = {"serial": [], "pool": [], "dask": []}
+            cpu: dict[str, list[float]] = {"serial": [], "pool": [], "dask": []}
             for number in range(options.passes):
                 frames, shown = {}, []
                 for mode, how in (("serial", {"workers": 1}),
                                   ("pool", {"workers": options.workers}),
                                   ("dask", {"client": client})):  # fmt: skip
+                    pids = worker_pids(mode, client, options.workers)
+                    before = cpu_seconds(pids)
                     seconds, frames[mode] = timed(items, **how)
+                    cpu[mode].append((cpu_seconds(pids) - before) / len(items) * 1e3)
                     rates[mode].append(len(items) / seconds)
                     busy = frames[mode]["time_total"].sum() / seconds
-                    item = frames[mode]["time_total"].median() * 1e3
                     rate = rates[mode][-1]
-                    shown.append(f"{mode} {rate:5.1f}/s ({item:.0f} ms/item, x{busy:.2f})")
+                    shown.append(f"{mode} {rate:5.1f}/s ({cpu[mode][-1]:.0f} ms CPU/item, "
+                                 f"x{busy:.2f})")  # fmt: skip
                 same = all(without_timings(frames["serial"]).equals(without_timings(f))
                            for f in frames.values())  # fmt: skip
                 print(f"pass {number + 1}: {'  '.join(shown)}  identical: {same}  "
@@ -90,8 +115,10 @@ def main() -> None:
     serial_rate = statistics.median(rates["serial"])
     for mode in ("pool", "dask"):
         ratios = [r / s for r, s in zip(rates[mode], rates["serial"], strict=True)]
+        work = statistics.median(cpu[mode]) / statistics.median(cpu["serial"])
         print(f"{mode} / serial: median {statistics.median(rates[mode]) / serial_rate:.2f}x "
-              f"(per pass: {', '.join(f'{r:.2f}' for r in ratios)})")  # fmt: skip
+              f"(per pass: {', '.join(f'{r:.2f}' for r in ratios)}); "
+              f"CPU per item {work:.2f}x serial's")  # fmt: skip
     print(f"load average after: {os.getloadavg()}")
 
 
