@@ -178,6 +178,10 @@ def test_a_spec_converts_each_image_on_the_host_first(inputs):
     guest = classify(items, workers=1)
     assert (host["exit_code"] == 0).all()
     assert (host["label"] == guest["label"]).sum() >= 4
+    from wasinn_nb.batch.job import _warm
+
+    (state,) = _warm.values()
+    assert list(Path(state.scratch.name).iterdir()) == []  # each tensor went with its run
 
 
 def test_a_segmenter_gives_class_shares(tmp_path):

@@ -51,12 +51,12 @@ def map_guest(
 ) -> pd.DataFrame:
     """Run a guest on every input; one DataFrame row per input, in input order.
 
-    Each item is one run of the guest, with the item's folder readable at ``/input`` and
-    ``{input}`` in ``args`` replaced by the item's path there. A worker keeps the compiled
-    module and the loaded models between items. A failing item becomes a row with a one-line
-    ``error``; Ctrl-C stops the batch and returns the rows finished so far (``frame.attrs
-    ["interrupted"]`` is then True). With ``results``, rows are written to that file as they
-    come, and a rerun skips the inputs it already has.
+    Each item is one run of the guest (a fresh instance: a WASI command runs once), with the
+    item's folder readable at ``/input`` and ``{input}`` in ``args`` replaced by the item's
+    path there. A worker keeps the compiled module and the compiled models between items. A
+    failing item becomes a row with a one-line ``error``; Ctrl-C stops the batch and returns
+    the rows finished so far (``frame.attrs["interrupted"]`` is then True). With ``results``,
+    rows are written to that file as they come, and a rerun skips the inputs it already has.
 
     Args:
         module: The guest: a ``.wasm`` path, wasm bytes or WAT text.

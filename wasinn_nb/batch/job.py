@@ -170,8 +170,9 @@ def run_item(state: _Warm, item: str) -> Row:
     """Run the job on one item; every failure but an interrupt becomes the row's ``error``."""
     job = state.job
     row: Row = {"input": item, "exit_code": None, "error": None}
+    staged: list[Path] = []
     try:
-        guest_path, dirs = _stage(state, item)
+        guest_path, dirs = _stage(state, item, staged)
         args = [arg.replace(INPUT, guest_path) for arg in job.args]
         result = state.runner.run(
             job.module, args, dirs=[*job.dirs, *dirs], preload=job.preload, backend=job.backend,
@@ -184,11 +185,17 @@ def run_item(state: _Warm, item: str) -> Row:
             row.update(_parsed(job, result))
     except Exception as error:  # a bad item is a row, never the end of the batch
         row["error"] = describe(error).message
+    finally:
+        for path in staged:  # a converted tensor lives only as long as its run
+            path.unlink(missing_ok=True)
     return row
 
 
-def _stage(state: _Warm, item: str) -> tuple[str, list[DirMapping]]:
-    """The item's path as the guest sees it, and the read-only folder that shows it."""
+def _stage(state: _Warm, item: str, staged: list[Path]) -> tuple[str, list[DirMapping]]:
+    """The item's path as the guest sees it, and the read-only folder that shows it.
+
+    With a spec, the item is converted to a tensor file first, added to ``staged``.
+    """
     path = Path(item)
     if not path.is_file():
         reason = "no such file" if not path.exists() else "not a regular file"
@@ -196,8 +203,9 @@ def _stage(state: _Warm, item: str) -> tuple[str, list[DirMapping]]:
     spec = state.job.spec
     if spec is not None:
         name = tensor_file_name(path.stem, spec)
-        save_tensor(image_to_tensor(path, spec), Path(state.scratch.name) / name)
         path = Path(state.scratch.name) / name
+        staged.append(path)
+        save_tensor(image_to_tensor(item, spec), path)
     folder = DirMapping(str(path.parent.resolve()), INPUT_DIR, read_only=True)
     return str(PurePosixPath(INPUT_DIR) / path.name), [folder]
 
