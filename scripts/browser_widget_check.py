@@ -83,16 +83,43 @@ seg = Segmentation.from_output(scores, ["sky", "road", "car"], image=bgr)
 """
 
 DISPLAY_CELL = """\
-view = SegmentationView(bgr, seg, alpha=0.5)
+view = SegmentationView(bgr, seg, alpha=0.5, title="synthetic: sky, road and a car")
 view.add_class("wasinn-check-view")             # stable hooks for the browser check
 view.opacity.add_class("wasinn-check-opacity")
 view.overlay_image.add_class("wasinn-check-overlay")
+view.enlarge.add_class("wasinn-check-enlarge")
+view.mode.add_class("wasinn-check-mode")
 view
+"""
+
+TOPK_CELL = """\
+from wasinn_nb.results import Classification
+from wasinn_nb.viz.widgets import TensorView, TopKView
+
+labels = [
+    "n01440764 tench, Tinca tinca",
+    "n02123045 tabby, tabby cat",
+    "military uniform worn by an officer of a navy, a label long enough that it has to wrap",
+    "n04350905 suit, suit of clothes",
+    "n07753592 banana",
+]
+top = TopKView(Classification.from_output(np.array([0.05, 0.1, 0.5, 0.15, 0.2]), labels),
+               title="top 5 (synthetic scores)", thumbnail=bgr)
+top.add_class("wasinn-check-topk")
+top
+"""
+
+TENSOR_CELL = """\
+tensor = TensorView(np.random.default_rng(0).random((1, 3, 224, 224), np.float32), color="rgb")
+tensor.add_class("wasinn-check-tensor")
+tensor
 """
 
 # Every selector below is scoped to the output of the cell that displays the view.
 VIEW = ".wasinn-check-view"
-OVERLAY = f"{VIEW} img.wasinn-check-overlay"
+OVERLAY = (
+    f"{VIEW} img.wasinn-check-overlay, {VIEW} .wasinn-check-overlay img"  # Image, OverlayImage
+)
 SLIDER = f"{VIEW} .wasinn-check-opacity"
 HANDLE = f"{SLIDER} .noUi-handle"
 TRACK = f"{SLIDER} .noUi-target"
@@ -178,6 +205,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds for the whole check, server start included (default: %(default)s)",
     )
     parser.add_argument(
+        "--screenshots",
+        type=Path,
+        default=None,
+        help="folder for the screenshots of each widget and notebook (default: --artifacts)",
+    )
+    parser.add_argument(
+        "--notebooks",
+        type=Path,
+        nargs="*",
+        default=None,
+        help="notebooks to run all cells of (default: every notebooks/*.ipynb; none: only the "
+        "widget check)",
+    )
+    parser.add_argument(
+        "--mirror",
+        type=Path,
+        default=Path(os.environ.get("WASINN_MIRROR", REPO.parent / "shared" / "fixtures")),
+        help="the fixtures folder the notebooks read (default: $WASINN_MIRROR or %(default)s)",
+    )
+    parser.add_argument(
         "--chromium",
         type=Path,
         default=Path("/usr/bin/chromium"),
@@ -212,6 +259,8 @@ def write_notebook(path: Path) -> None:
         v4.new_code_cell(SETUP_CELL),
         v4.new_code_cell(BUILD_CELL),
         v4.new_code_cell(DISPLAY_CELL),
+        v4.new_code_cell(TOPK_CELL),
+        v4.new_code_cell(TENSOR_CELL),
     ]
     notebook.metadata["kernelspec"] = {
         "name": "python3",
@@ -249,12 +298,17 @@ def user_settings(work: Path) -> Path:
     notification = folder / "@jupyterlab/apputils-extension/notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false"}))
+    tracker = folder / "@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))  # every cell in the DOM
     return folder
 
 
 @contextlib.contextmanager
-def jupyter_lab(root: Path, work: Path, log: Path, deadline: Deadline) -> Iterator[str]:
-    """Run ``jupyter lab`` headless in ``root``; yields its base URL with the token."""
+def jupyter_lab(
+    root: Path, work: Path, log: Path, deadline: Deadline, mirror: Path | None
+) -> Iterator[tuple[str, str]]:
+    """Run ``jupyter lab`` headless in ``root``; yields its base URL and its token."""
     port, token = free_port(), secrets.token_hex(16)
     command = [
         sys.executable, "-m", "jupyter", "lab",
@@ -273,10 +327,14 @@ def jupyter_lab(root: Path, work: Path, log: Path, deadline: Deadline) -> Iterat
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # CI and these machines run as root
     with log.open("wb") as out:
+        env = server_env(work)
+        if mirror is not None:
+            env["WASINN_MIRROR"] = str(mirror)
+            env["WASINN_DATA_DIR"] = str(work / "data")
         server = subprocess.Popen(
             command,
             cwd=root,
-            env=server_env(work),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -285,7 +343,7 @@ def jupyter_lab(root: Path, work: Path, log: Path, deadline: Deadline) -> Iterat
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_server(server, base, token, log, deadline)
-        yield f"{base}/lab/tree/{NOTEBOOK}?token={token}"
+        yield base, token
     finally:
         stop_server(server, base, token, root / KERNEL_PID_FILE)
 
@@ -417,27 +475,141 @@ def run_all_cells(page: Any, url: str, deadline: Deadline) -> None:
 
 
 def assert_view_complete(page: Any) -> None:
-    """The rendered view has its three panels, the slider at 0.50, and the legend."""
+    """The rendered view: its title, the overlay alone, the slider at 0.50, three toggles."""
     if page.get_by_text(WIDGET_ERROR).count():
         raise CheckFailedError(f"the page says '{WIDGET_ERROR}'")
-    images = page.locator(f"{VIEW} img")
-    loaded = images.evaluate_all("(all) => all.filter(i => i.complete && i.naturalWidth > 0)")
-    if images.count() != 3 or len(loaded) != 3:
-        raise CheckFailedError(
-            f"expected 3 loaded panel images, found {len(loaded)}/{images.count()}"
-        )
-    captions = page.locator(f"{VIEW} .widget-html b").all_inner_texts()
-    if captions[:3] != ["original", "segmentation", "overlay"]:
-        raise CheckFailedError(f"panel captions are {captions[:3]}")
+    count, loaded = loaded_images(page, VIEW)
+    if count != 1 or loaded != 1:
+        raise CheckFailedError(f"expected the overlay alone, found {loaded}/{count} loaded images")
+    if "synthetic" not in page.locator(VIEW).inner_text():
+        raise CheckFailedError("the view has no title")
     readout = page.locator(READOUT).inner_text().strip()
     if readout != "0.50":
         raise CheckFailedError(f"the opacity slider reads {readout!r}, not '0.50'")
     toggles = page.locator(f"{VIEW} .widget-checkbox").count()
     if toggles != 3:
         raise CheckFailedError(f"expected 3 legend toggles, found {toggles}")
+    slider, overlay = page.locator(SLIDER).bounding_box(), page.locator(OVERLAY).bounding_box()
+    if slider is None or overlay is None or slider["x"] < overlay["x"] + overlay["width"]:
+        raise CheckFailedError("the opacity slider is not beside (right of) the overlay")
 
 
-def check(page: Any, url: str, artifacts: Path, deadline: Deadline) -> str:
+def loaded_images(page: Any, scope: str) -> tuple[int, int]:
+    """How many <img> the scope holds, and how many of them have decoded."""
+    images = page.locator(f"{scope} img")
+    loaded = images.evaluate_all("(all) => all.filter(i => i.complete && i.naturalWidth > 0)")
+    return images.count(), len(loaded)
+
+
+def wait_for_images(page: Any, scope: str, count: int, deadline: Deadline, what: str) -> None:
+    """Wait until ``scope`` shows exactly ``count`` decoded images."""
+    page.wait_for_function(
+        """([scope, count]) => {
+            const all = [...document.querySelectorAll(scope + ' img')];
+            return all.length === count && all.every(i => i.complete && i.naturalWidth > 0);
+        }""",
+        arg=[scope, count],
+        timeout=min(20000.0, deadline.ms(what)),
+    )
+
+
+def check_enlarge_and_modes(page: Any, shots: Path, deadline: Deadline) -> str:
+    """Enlarge grows the overlay; side by side shows three captioned panels; a toggle redraws."""
+    overlay = page.locator(OVERLAY)
+    before = overlay.bounding_box()["width"]
+    page.locator(f"{VIEW} .wasinn-check-enlarge").click()
+    page.wait_for_function(
+        """([selector, width]) => {
+            const img = document.querySelector(selector);
+            return !!img && img.getBoundingClientRect().width > width + 50;
+        }""",
+        arg=[OVERLAY, before],
+        timeout=min(20000.0, deadline.ms("the overlay grew")),
+    )
+    after = overlay.bounding_box()["width"]
+    label = page.locator(f"{VIEW} .wasinn-check-enlarge").inner_text().strip()
+    if label != "shrink":
+        raise CheckFailedError(f"the enlarge button reads {label!r} once enlarged, not 'shrink'")
+    page.locator(VIEW).screenshot(path=shots / "widget-segmentation-enlarged.png")
+
+    page.locator(f"{VIEW} .wasinn-check-mode button", has_text="side by side").click()
+    wait_for_images(page, VIEW, 3, deadline, "the side-by-side panels showed")
+    captions = [t.strip() for t in page.locator(f"{VIEW} .widget-html b").all_inner_texts()]
+    if [c for c in captions if c in ("original", "segmentation", "overlay")] != [
+        "original", "segmentation", "overlay"
+    ]:  # fmt: skip
+        raise CheckFailedError(f"side-by-side captions are {captions}")
+    page.locator(VIEW).screenshot(path=shots / "widget-segmentation-side-by-side.png")
+    page.locator(f"{VIEW} .wasinn-check-mode button", has_text="overlay").first.click()
+    wait_for_images(page, VIEW, 1, deadline, "the overlay alone showed again")
+
+    hover = check_hover(page, deadline)
+    old = read_overlay(page)["src"]
+    page.locator(f"{VIEW} .widget-checkbox input").first.click()
+    if not wait_for_new_overlay(page, old, min(20.0, deadline.left("a toggle redrew"))):
+        raise CheckFailedError("turning a class toggle off did not redraw the overlay")
+    return f"enlarge {before:.0f} -> {after:.0f} px, side by side 3 panels, {hover}, toggle redrew"
+
+
+def check_hover(page: Any, deadline: Deadline) -> str:
+    """Hovering the overlay's centre (the synthetic car) reads its class under the picture."""
+    readout = page.locator(f"{VIEW} .wasinn-pixel-readout")
+    if not readout.count():
+        return "no hover readout (anywidget not installed)"
+    box = page.locator(OVERLAY).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    try:
+        page.wait_for_function(
+            "(el) => el.textContent.includes(': car')",
+            arg=readout.element_handle(),
+            timeout=min(10000.0, deadline.ms("the hover readout")),
+        )
+    except Exception as error:
+        if type(error).__name__ != "TimeoutError":
+            raise
+        raise CheckFailedError(f"hovering the car reads {readout.inner_text()!r}") from None
+    return f"hover reads {readout.inner_text().strip()!r}"
+
+
+LABEL_SIZES_JS = """(labels) => labels.map(label => {
+    const box = label.closest('.widget-html') || label.parentElement;
+    return {text: label.innerText, width: label.scrollWidth, shown: label.clientWidth,
+            boxWidth: box.scrollWidth, boxShown: box.clientWidth};
+})"""
+
+
+def check_labels_not_clipped(page: Any, scope: str) -> int:
+    """Every TopKView label in ``scope`` fits its box (scrollWidth <= clientWidth); how many."""
+    sizes = page.locator(f"{scope} .wasinn-topk-label").evaluate_all(LABEL_SIZES_JS)
+    if not sizes:
+        raise CheckFailedError(f"no TopKView labels in {scope}")
+    for size in sizes:
+        if size["width"] > size["shown"] or size["boxWidth"] > size["boxShown"]:
+            raise CheckFailedError(f"a TopKView label is clipped: {size}")
+    return len(sizes)
+
+
+def check_topk_and_tensor(page: Any, shots: Path) -> str:
+    """TopKView's labels whole and clean; TensorView's channel at most 320 px wide."""
+    topk, tensor = ".wasinn-check-topk", ".wasinn-check-tensor"
+    count = check_labels_not_clipped(page, topk)
+    names = [t.strip() for t in page.locator(f"{topk} .wasinn-topk-label").all_inner_texts()]
+    if names[0] != "military uniform worn by an officer of a navy" or "n0" in " ".join(names):
+        raise CheckFailedError(f"TopKView labels are {names}")
+    page.locator(topk).scroll_into_view_if_needed()
+    page.locator(topk).screenshot(path=shots / "widget-topk.png")
+    picture = page.locator(f"{tensor} img").bounding_box()
+    if picture is None or picture["width"] > 321:
+        raise CheckFailedError(f"TensorView's picture is {picture} wide, not at most 320 px")
+    buttons = page.locator(f"{tensor} .widget-toggle-buttons button").all_inner_texts()
+    if [b.strip() for b in buttons] != ["R", "G", "B"]:
+        raise CheckFailedError(f"TensorView's channels are {buttons}, not R, G, B")
+    page.locator(tensor).scroll_into_view_if_needed()
+    page.locator(tensor).screenshot(path=shots / "widget-tensor.png")
+    return f"{count} TopK labels unclipped, TensorView {picture['width']:.0f} px with R/G/B"
+
+
+def check(page: Any, url: str, artifacts: Path, shots: Path, deadline: Deadline) -> str:
     """The browser part of the check; returns a one-line summary."""
     run_all_cells(page, url, deadline)
     assert_view_complete(page)
@@ -468,6 +640,8 @@ def check(page: Any, url: str, artifacts: Path, deadline: Deadline) -> str:
     page.locator(VIEW).screenshot(path=artifacts / "2-widget.png")
 
     readout = page.locator(READOUT).inner_text().strip()
+    modes = check_enlarge_and_modes(page, shots, deadline)
+    widgets = check_topk_and_tensor(page, shots)
     if after["png"] == before["png"]:
         raise CheckFailedError("the overlay src changed but its PNG is byte for byte the same")
     diff = png_difference(before["png"], after["png"])
@@ -477,26 +651,101 @@ def check(page: Any, url: str, artifacts: Path, deadline: Deadline) -> str:
         raise CheckFailedError(f"the page says '{WIDGET_ERROR}' after the slider moved")
     return (
         f"SegmentationView rendered; {how} set opacity 0.50 -> {readout} and the overlay "
-        f"changed ({before['width']}x{before['height']} PNG, mean pixel difference {diff:.1f})"
+        f"changed ({before['width']}x{before['height']} picture, mean pixel difference "
+        f"{diff:.1f}); {modes}; {widgets}"
     )
 
 
+NOTEBOOK_DONE_JS = """([error]) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    if (!panel || !panel.content || !panel.content.model || !panel.sessionContext) return false;
+    const outputs = [...panel.node.querySelectorAll('.jp-OutputArea-output')];
+    if (outputs.some(o => o.textContent.includes(error))) return 'widget-error';
+    const code = [];
+    for (let i = 0; i < panel.content.model.cells.length; i++) {
+        const cell = panel.content.model.cells.get(i);
+        if (cell.type === 'code') code.push(cell);
+    }
+    for (const [n, cell] of code.entries()) {
+        const tags = (cell.getMetadata && cell.getMetadata('tags')) || [];
+        for (let j = 0; j < cell.outputs.length; j++) {
+            const out = cell.outputs.get(j).toJSON();
+            if (out.output_type === 'error' && !tags.includes('raises-exception'))
+                return `code cell ${n} raised ${out.ename}: ${out.evalue}`;
+        }
+    }
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const ran = code.length > 0 && code.every(c => c.executionCount !== null);
+    return ran && !!kernel && kernel.status === 'idle' ? 'ran' : false;
+}"""
+
+
+def run_notebook(
+    page: Any, base: str, token: str, name: str, shots: Path, deadline: Deadline
+) -> str:
+    """Open ``notebooks/NAME`` in JupyterLab, clear it, run all, and check every output."""
+    page.goto(f"{base}/lab/tree/notebooks/{name}?reset&token={token}",
+              timeout=deadline.ms(f"{name} loaded"))  # fmt: skip
+    page.wait_for_function("() => !!window.jupyterapp", timeout=deadline.ms("JupyterLab started"))
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=deadline.ms(f"{name} opened"))
+    page.wait_for_function(KERNEL_IDLE_JS, timeout=deadline.ms(f"{name}'s kernel was idle"))
+    started = time.monotonic()
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    outcome = page.wait_for_function(
+        NOTEBOOK_DONE_JS, arg=[WIDGET_ERROR], timeout=deadline.ms(f"{name} ran"), polling=500
+    ).json_value()
+    if outcome != "ran":
+        with contextlib.suppress(Exception):
+            page.screenshot(path=shots / f"failure-{Path(name).stem}.png")
+        raise CheckFailedError(f"{name}: {outcome}")
+    seconds = time.monotonic() - started
+    labels = page.locator(".jp-NotebookPanel .wasinn-topk-label").count()
+    if labels:
+        check_labels_not_clipped(page, ".jp-NotebookPanel")
+    first = page.locator(".jp-NotebookPanel .jp-OutputArea-output .widget-vbox").first
+    if first.count():
+        first.scroll_into_view_if_needed()
+        page.screenshot(path=shots / f"notebook-{Path(name).stem}.png")
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+    return f"{name} {seconds:.0f} s" + (f" ({labels} TopK labels unclipped)" if labels else "")
+
+
+def copy_notebooks(paths: list[Path], folder: Path) -> list[str]:
+    """Copy the notebooks into the server's root; their names."""
+    folder.mkdir()
+    for path in paths:
+        (folder / path.name).write_bytes(path.read_bytes())
+    return [path.name for path in paths]
+
+
 def run(args: argparse.Namespace) -> str:
-    """Start everything, run the check, stop everything; returns the summary."""
+    """Start everything, run the checks, stop everything; returns the summary."""
     from playwright.sync_api import sync_playwright
 
     deadline = Deadline(args.timeout)
     artifacts = args.artifacts.resolve()
-    artifacts.mkdir(parents=True, exist_ok=True)
-    for old in artifacts.glob("*.png"):
-        old.unlink()
+    shots = (args.screenshots or args.artifacts).resolve()
+    for folder in (artifacts, shots):
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
+    notebooks = (
+        sorted((REPO / "notebooks").glob("*.ipynb")) if args.notebooks is None else args.notebooks
+    )
     with tempfile.TemporaryDirectory(prefix="wasinn-browser-check-") as temp:
         work = Path(temp)
         root = work / "root"
         root.mkdir()
         write_notebook(root / NOTEBOOK)
+        names = copy_notebooks(notebooks, root / "notebooks")
+        mirror = args.mirror.resolve() if notebooks else None
         with (
-            jupyter_lab(root, work, artifacts / "jupyter-lab.log", deadline) as url,
+            jupyter_lab(root, work, artifacts / "jupyter-lab.log", deadline, mirror) as (
+                base,
+                token,
+            ),
             sync_playwright() as playwright,
         ):
             browser = playwright.chromium.launch_persistent_context(
@@ -504,7 +753,7 @@ def run(args: argparse.Namespace) -> str:
                 executable_path=str(args.chromium),
                 headless=True,
                 args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 900},
+                viewport={"width": 1400, "height": 1000},
                 timeout=deadline.ms("Chromium started"),
             )
             try:
@@ -512,7 +761,12 @@ def run(args: argparse.Namespace) -> str:
                 console: list[str] = []
                 page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
                 try:
-                    return check(page, url, artifacts, deadline)
+                    url = f"{base}/lab/tree/{NOTEBOOK}?reset&token={token}"
+                    summary = check(page, url, artifacts, shots, deadline)
+                    page.evaluate(
+                        "() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()"
+                    )
+                    ran = [run_notebook(page, base, token, n, shots, deadline) for n in names]
                 except Exception:
                     with contextlib.suppress(Exception):
                         page.screenshot(path=artifacts / "failure.png", full_page=True)
@@ -521,6 +775,7 @@ def run(args: argparse.Namespace) -> str:
                     (artifacts / "console.log").write_text("\n".join(console) + "\n")
             finally:
                 browser.close()
+    return summary + (f"; run all without errors: {', '.join(ran)}" if ran else "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,9 +26,10 @@ def tiny_bgr() -> np.ndarray:
 
 @pytest.fixture(scope="session", autouse=True)
 def _module_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep compiled-module caches of the test run out of the user's cache folder."""
+    """Keep compiled-module and build caches of the test run out of the user's cache folder."""
     os.environ["WASINN_CACHE_DIR"] = str(tmp_path_factory.mktemp("module-cache"))
     os.environ["WASINN_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+    os.environ["WASINN_BUILD_DIR"] = str(tmp_path_factory.mktemp("builds"))
 
 
 @pytest.fixture
@@ -55,3 +56,20 @@ def ip():
     shell = start_ipython() or __import__("IPython").get_ipython()
     shell.run_line_magic("load_ext", "wasinn_nb")
     return shell
+
+
+@pytest.fixture(scope="session")
+def kernel():
+    """A real ipykernel (as JupyterLab starts one) with the extension loaded: its client."""
+    pytest.importorskip("jupyter_client")
+    pytest.importorskip("ipykernel")
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        reply = client.execute("%load_ext wasinn_nb", reply=True, timeout=60)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

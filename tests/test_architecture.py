@@ -18,21 +18,34 @@ ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
     "enums": frozenset({"errors"}),
     "files": frozenset({"errors"}),
+    "progress": frozenset(),
     "im2tensor": frozenset({"errors", "enums", "files"}),
-    "data": frozenset({"errors", "files"}),
+    "data": frozenset({"errors", "files", "progress"}),
     "results": frozenset({"errors", "enums"}),
     "backends": frozenset({"errors", "enums"}),
     "abi": frozenset({"errors", "enums", "backends", "results"}),
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
+    "build": frozenset({"errors", "files", "data"}),
     "batch": frozenset(
-        {"errors", "enums", "files", "data", "results", "backends", "runtime", "im2tensor"}
+        {
+            "errors",
+            "enums",
+            "files",
+            "progress",
+            "data",
+            "results",
+            "backends",
+            "runtime",
+            "im2tensor",
+        }
     ),
     "commands": frozenset(
         {
             "errors",
             "enums",
             "files",
+            "progress",
             "im2tensor",
             "data",
             "results",
@@ -40,6 +53,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "runtime",
             "viz",
             "batch",
+            "build",
         }
     ),
     "cli": frozenset({"errors", "commands"}),
@@ -50,8 +64,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 #: Third-party front-end and engine packages, and the only layers that may import them.
 OWNERS = {
     "IPython": {"magics"},
-    "traitlets": {"magics"},
+    "traitlets": {"magics", "viz.widgets"},  # the widgets' synced traits
     "ipywidgets": {"viz.widgets"},
+    "anywidget": {"viz.widgets"},
     "wasmtime": {"abi", "runtime"},
     "openvino": {"backends"},
     "onnxruntime": {"backends"},

@@ -82,13 +82,60 @@ def test_a_damaged_cached_copy_is_replaced(server, tmp_path):
     assert path.read_bytes() == PAYLOAD
 
 
-def test_offline_without_mirror_names_the_url_and_the_mirror_option(tmp_path):
+def test_offline_without_mirror_names_the_url_and_the_mirror_option(tmp_path, monkeypatch):
+    monkeypatch.delenv("WASINN_MIRROR", raising=False)
     asset = replace(toy("http://127.0.0.1:9/toy.bin"), mirror="toys/toy.bin")
     with pytest.raises(FetchError) as raised:
-        fetch_asset(asset, dest=tmp_path, mirror=tmp_path / "no-mirror")
+        fetch_asset(asset, dest=tmp_path)
     message = str(raised.value)
-    assert "http://127.0.0.1:9/toy.bin" in message and "--mirror DIR" in message
-    assert "toys/toy.bin" in message
+    assert message.startswith("cannot fetch toy: no mirror (--mirror DIR or WASINN_MIRROR")
+    assert "http://127.0.0.1:9/toy.bin" in message and "toys/toy.bin" in message
+    assert "\n" not in message
+
+
+def test_offline_with_a_mirror_that_lacks_the_file_names_the_path_tried(server, tmp_path):
+    (tmp_path / "mirror").mkdir()
+    asset = replace(toy(f"{server}/missing", "http://127.0.0.1:9/toy.bin"), mirror="toys/toy.bin")
+    with pytest.raises(FetchError) as raised:
+        fetch_asset(asset, dest=tmp_path / "out", mirror=tmp_path / "mirror", progress=False)
+    message = str(raised.value)
+    assert message.startswith(f"cannot fetch toy: not in the mirror (no {tmp_path}/mirror/toys")
+    assert f"{server}/missing: Not Found" in message and "127.0.0.1:9/toy.bin: " in message
+    assert "\n" not in message
+
+
+def test_a_relative_wasinn_mirror_is_found_from_the_shell_folder(tmp_path, monkeypatch):
+    """JupyterLab started in ``tmp`` with ``WASINN_MIRROR=mirror``; the kernel runs in ``nb``."""
+    (tmp_path / "mirror" / "toys").mkdir(parents=True)
+    (tmp_path / "mirror" / "toys" / "toy.bin").write_bytes(PAYLOAD)
+    (tmp_path / "nb").mkdir()
+    monkeypatch.chdir(tmp_path / "nb")
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("WASINN_MIRROR", "mirror")
+    asset = replace(ASSET, mirror="toys/toy.bin")
+    assert fetch_asset(asset, dest=tmp_path / "out").read_bytes() == PAYLOAD
+    monkeypatch.setenv("WASINN_MIRROR", "../mirror")  # also right from the working folder
+    assert fetch_asset(asset, dest=tmp_path / "out2").read_bytes() == PAYLOAD
+
+
+def test_a_relative_mirror_that_is_nowhere_names_every_path_tried(tmp_path, monkeypatch):
+    (tmp_path / "nb").mkdir()
+    monkeypatch.chdir(tmp_path / "nb")
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("WASINN_MIRROR", "../shared/fixtures")
+    with pytest.raises(FetchError) as raised:
+        fetch_asset(ASSET, dest=tmp_path / "out")
+    assert str(raised.value) == (
+        f"cannot fetch toy: WASINN_MIRROR='../shared/fixtures' is not a folder: tried "
+        f"{tmp_path.parent}/shared/fixtures (from $PWD) and "
+        f"{tmp_path}/shared/fixtures (from the working folder)"
+    )
+    assert not (tmp_path / "out").exists()
+    # --mirror (and mirror=) was given here: only the working folder counts
+    (tmp_path / "mirror").mkdir()
+    with pytest.raises(FetchError, match=r"^cannot fetch toy: mirror 'mirror' is not a folder: "
+                       rf"tried {tmp_path}/nb/mirror \(from the working folder\)$"):  # fmt: skip
+        fetch_asset(ASSET, dest=tmp_path / "out", mirror="mirror")
 
 
 def test_a_mirror_file_with_the_wrong_hash_is_refused(tmp_path):

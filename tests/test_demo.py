@@ -30,7 +30,7 @@ def test_demo_writes_the_overlay_and_reports_the_road_share(tmp_path, monkeypatc
 
 def test_demo_without_data_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setenv("WASINN_DATA_DIR", str(tmp_path / "empty-cache"))
-    monkeypatch.setenv("WASINN_MIRROR", str(tmp_path / "no-mirror"))
+    monkeypatch.delenv("WASINN_MIRROR", raising=False)
     err = io.StringIO()
     monkeypatch.setattr(fetch_module, "_download", _offline)
     status = main(["demo", "--out", str(tmp_path / "out")], stdout=io.StringIO(), stderr=err)

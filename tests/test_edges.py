@@ -40,17 +40,29 @@ CASES = [
     ("im2tensor missing image", "--image {tmp}/nope.jpg --dims 8x8x3xf32", "cannot read image"),
     ("im2tensor bad dims", "--image {tmp}/photo.png --dims 8x", "bad dims '8x'"),
     ("im2tensor unknown flag", "--image {tmp}/photo.png --dims 8x8x3xu8 --nope", "--nope"),
+    (
+        "im2tensor misspelt flag",
+        "--image {tmp}/photo.png --dims 8x8x3xu8 --colour rgb",
+        "unrecognized arguments: --colour rgb; did you mean --color?",
+    ),
     ("inspect", "{tmp}/in-8x16x3xf32-bgr.tensor", "ok"),
     ("inspect missing file", "{tmp}/missing-8x8x3xf32.tensor", "missing-8x8x3xf32.tensor"),
     ("to-png", "{tmp}/in-8x16x3xf32-bgr.tensor {tmp}/back.png", "ok"),
     ("to-png bad channel", "{tmp}/in-8x16x3xf32-bgr.tensor {tmp}/c.png --channel 7", "channel 7"),
     ("to-png into /proc", "{tmp}/in-8x16x3xf32-bgr.tensor /proc/nope/x.png", "/proc/nope"),
     ("fetch list", "--list", "ok"),
+    (
+        "fetch into a missing mirror",
+        "birds --mirror {tmp}/none --dest {tmp}/d",
+        "cannot fetch birds_v1.tflite: mirror '{tmp}/none' is not a folder: tried {tmp}/none",
+    ),
     ("fetch unknown", "no-such-model", "unknown asset 'no-such-model'"),
     ("fetch into /proc", "birds --dest /proc/x", "/proc/x"),
     ("run", "{tmp}/hello.wat", "ok"),
     ("run missing module", "{tmp}/missing.wasm", "cannot read module"),
     ("run bad --dir", "{tmp}/hello.wat --dir {tmp}/nowhere", "no such folder"),
+    ("run misspelt flag", "{tmp}/hello.wat --dri {tmp}", "--dri {tmp}; did you mean --dir? (see"),
+    ("fetch misspelt flags", "--lsit --mirorr=x", "did you mean --list or --mirror?"),
     ("run unknown backend", "{tmp}/hello.wat --backend tensorrt", "unknown backend 'tensorrt'"),
     ("batch", "{tmp}/hello.wat -i {tmp}/photo.png -i {tmp}/gone.png --workers 1 -q", "ok"),
     ("batch a folder as module", "{tmp} -i {tmp} -q", "is a folder"),
@@ -72,7 +84,20 @@ CASES = [
     ("notebooks", "{tmp}/walkthroughs --force", "ok"),
     ("notebooks into /proc", "/proc/nope", "cannot make /proc/nope"),
     ("notebooks without a folder", "", "the following arguments are required: DIR"),
+    ("build", "{tmp}/hello.c", "ok"),
+    ("build and run", "{tmp}/hello.c --run", "ok"),
+    ("build into a file", "{tmp}/hello.c --wasm {tmp}/hello.wasm", "ok"),
+    ("build a compile error", "{tmp}/broken.c", "broken.c:3:20: error: use of undeclared"),
+    ("build missing source", "{tmp}/nope.rs", "cannot read source"),
+    ("build unknown language", "{tmp}/hello.c --lang go", "invalid choice: 'go'"),
+    ("build guest args without --run", "{tmp}/hello.c -- x", "ARGS without --run"),
+    ("build into /proc", "{tmp}/hello.c --wasm /proc/nope/x.wasm", "/proc/nope"),
 ]
+#: Rows that need the C toolchain (they skip, naming its packages, when it is missing).
+COMPILES = {"build", "build and run", "build into a file", "build a compile error",
+            "build into /proc"}  # fmt: skip
+HELLO_C = '#include <stdio.h>\n\nint main(void) { puts("hello from C"); return 0; }\n'
+BROKEN_C = "int main(void) {\n    int count = 1;\n    return count + missing;\n}\n"
 
 
 def _command(name: str) -> str:
@@ -87,6 +112,8 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ip) -> Path:
     tensor = np.linspace(0, 1, 3 * 8 * 16, dtype=np.float32).reshape(1, 3, 8, 16)
     tensor.tofile(tmp_path / "in-8x16x3xf32-bgr.tensor")
     (tmp_path / "hello.wat").write_text(HELLO.format(status=0))
+    (tmp_path / "hello.c").write_text(HELLO_C)
+    (tmp_path / "broken.c").write_text(BROKEN_C)
     monkeypatch.setenv("WASINN_MIRROR", str(ROAD.parent))
     monkeypatch.chdir(tmp_path)
     magics = ip.magics_manager.registry["WasinnMagics"]
@@ -112,6 +139,13 @@ def _magic(ip, command: str, args: list[str], capsys) -> tuple[str | None, str]:
 
 @pytest.mark.parametrize(("name", "line", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_both_edges_agree(ip, work, capsys, name, line, expected):
+    if name in COMPILES:
+        from wasinn_nb.build import ToolchainMissingError, c_toolchain
+
+        try:
+            c_toolchain()
+        except ToolchainMissingError as missing:
+            pytest.skip(str(missing))
     command, args = _command(name), shlex.split(line.format(tmp=work))
     status, out, err = _cli(command, args)
     error, printed = _magic(ip, command, args, capsys)
@@ -123,17 +157,22 @@ def test_both_edges_agree(ip, work, capsys, name, line, expected):
     assert status != 0 and out == ""
     assert err.count("\n") == 1 and "Traceback" not in err, err
     cli_line = err.removeprefix("wasinn: error: ").rstrip("\n")
-    assert expected in cli_line
+    assert expected.format(tmp=work) in cli_line
     assert error == cli_line.replace("see wasinn ", "see %wasinn ")
 
 
 def test_both_edges_return_the_same_value(ip, work):
-    """The magic returns (and stores) the value whose report the CLI prints."""
+    """The magic returns the value whose report the CLI prints; with ``-o`` it stores it instead.
+
+    A returned value is echoed by Jupyter (a wall of ``array([[[[…``), so ``-o`` returns None.
+    """
     args = f"--image {work}/photo.png --dims 8x16x3xf32 --tensor {work}/t.tensor"
-    tensor = ip.run_line_magic("wasinn", f"im2tensor {args} -o picture")
+    tensor = ip.run_line_magic("wasinn", f"im2tensor {args}")
     assert _cli("im2tensor", shlex.split(args))[0] == 0
     assert np.array_equal(tensor, np.fromfile(work / "t.tensor", np.float32).reshape(1, 3, 8, 16))
-    assert ip.user_ns["picture"] is tensor
+    assert ip.run_line_magic("wasinn", f"im2tensor {args} -o picture") is None
+    assert np.array_equal(ip.user_ns["picture"], tensor)
+    assert ip.run_line_magic("wasinn", "fetch --list") is None  # the table is printed
 
 
 def test_a_guest_exit_status_is_the_cli_status_and_the_magic_error(ip, work, capsys):
@@ -146,7 +185,9 @@ def test_a_guest_exit_status_is_the_cli_status_and_the_magic_error(ip, work, cap
     assert ip.user_ns["_wasinn"].exit_code == 3
 
 
-@pytest.mark.parametrize("command", ["run", "im2tensor", "bench", "fetch", "inspect", "batch"])
+@pytest.mark.parametrize(
+    "command", ["run", "im2tensor", "bench", "fetch", "inspect", "build", "batch"]
+)
 def test_help_prints_the_same_options_on_both_edges(ip, work, capsys, command):
     import re
 

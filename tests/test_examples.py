@@ -32,7 +32,9 @@ def test_every_example_guest_is_found(name: str) -> None:
 
 
 def test_an_unknown_guest_names_the_ones_there_are() -> None:
-    with pytest.raises(GuestError, match=r"no example guest 'nope' in .*there: classify, named"):
+    with pytest.raises(
+        GuestError, match=r"no example guest 'nope' in .*there: classify, classify-component, named"
+    ):
         example_guest("nope")
     with pytest.raises(GuestError, match=r"no example guest '\.\./guests/named'"):
         example_guest("../guests/named")

@@ -89,11 +89,14 @@ def test_wat_cell_output_and_args(ip, capsys):
     assert ip.user_ns["greeting"].stdout == "hi from wat\n"
 
 
-def test_im2tensor_returns_the_array(ip, road_dir):
+def test_im2tensor_returns_the_array_or_stores_it_without_an_echo(ip, road_dir):
     image = road_dir / "empty_road_mapillary.jpg"
-    tensor = ip.run_line_magic("wasinn", f"im2tensor --image {image} --dims 64x112x3xu8 -o small")
+    tensor = ip.run_line_magic("wasinn", f"im2tensor --image {image} --dims 64x112x3xu8")
     assert tensor.shape == (1, 3, 64, 112) and tensor.dtype == np.uint8
-    assert ip.user_ns["small"] is tensor
+    stored = ip.run_line_magic("wasinn", f"im2tensor --image {image} --dims 64x112x3xu8 -o small")
+    assert stored is None  # nothing for Jupyter to echo
+    assert np.array_equal(ip.user_ns["small"], tensor)
+    assert ip.user_ns["_wasinn"] is ip.user_ns["small"]
 
 
 @pytest.fixture
@@ -186,7 +189,41 @@ def test_fetch_uses_the_configured_mirror(ip, tmp_path, magics):
     if not FIXTURES.is_dir():
         pytest.skip("no mirror")
     magics.mirror = str(FIXTURES)
-    paths = ip.run_line_magic("wasinn", f"fetch birds --dest {tmp_path} -o birds")
-    assert paths["bird.jpg"] == tmp_path / "bird.jpg" and ip.user_ns["birds"] is paths
+    assert ip.run_line_magic("wasinn", f"fetch birds --dest {tmp_path} -o birds") is None
+    paths = ip.user_ns["birds"]
+    assert paths["bird.jpg"] == tmp_path / "bird.jpg"
     with pytest.raises(UsageError, match="unknown asset 'bird'"):
         ip.run_line_magic("wasinn", f"fetch bird --dest {tmp_path}")
+
+
+@pytest.mark.openvino
+def test_default_display_of_a_road_run_is_one_summary_with_a_segmentation_view(
+    ip, road_workdir, monkeypatch
+):
+    """``show = 'widget'`` (the default): one display, the summary plus a SegmentationView."""
+    pytest.importorskip("openvino")
+    pytest.importorskip("ipywidgets")
+    import wasinn_nb.magics as magics_module
+    from wasinn_nb.viz.display import result_views
+
+    shown = []
+    monkeypatch.setattr(magics_module, "display", lambda *objs, **kw: shown.append((objs, kw)))
+    ip.run_line_magic("config", "WasinnMagics.show = 'widget'")
+    ip.run_line_magic("wasinn", f"run {GUESTS / 'road-seg.wasm'} --dir .:. -o road -- {ROAD_ARGS}")
+    result = ip.user_ns["road"]
+    assert shown == [((result,), {})]  # exactly one render
+    bundle = result._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].count("<img") == 1 and "<table>" in bundle["text/html"]
+    (view,) = result_views(result)
+    assert type(view).__name__ == "SegmentationView"
+    assert view.segmentation.labels == ROAD_LABELS and view.visible == [1, 2, 3]
+    assert view.segmentation.shares["road"] == pytest.approx(0.192, abs=0.01)
+    assert view.segmentation.image is not None  # the input tensor, drawn under the overlay
+
+    shown.clear()
+    ip.run_line_magic("config", "WasinnMagics.show = 'png'")
+    ip.run_line_magic("wasinn", f"run {GUESTS / 'road-seg.wasm'} --dir .:. -- {ROAD_ARGS}")
+    ((static,), options) = shown[0]
+    assert len(shown) == 1 and options == {"raw": True}
+    assert set(static) == {"text/plain", "text/html"}

@@ -10,7 +10,7 @@ import pytest
 
 from wasinn_nb.errors import ShapeError, SpecError
 from wasinn_nb.results import Classification, Segmentation, load_labels
-from wasinn_nb.results.palette import Color, Palette
+from wasinn_nb.results.palette import ROAD_LABELS, ROAD_PALETTE, Color, Palette
 from wasinn_nb.viz import render
 
 RED_BLUE = Palette.from_hex("#ff0000", "#0000ff")
@@ -171,8 +171,15 @@ def test_segmentation_png_carries_the_legend_with_shares():
     mask[0, :, 3] = 1  # cat: a quarter of the pixels
     seg = Segmentation.from_output(mask, ["background", "cat"], palette=RED_BLUE, image=image)
     png = base64.b64decode(seg._repr_mimebundle_()["image/png"])
-    picture = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    np.testing.assert_array_equal(picture, render.segmentation_picture(seg))
+    titled = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    np.testing.assert_array_equal(
+        titled, render.segmentation_picture(seg, title="segmentation 4x4, 2 classes")
+    )
+    untitled = render.segmentation_picture(seg)
+    band = titled.shape[0] - untitled.shape[0]
+    assert band > 10 and (titled[band - 2 :, untitled.shape[1] :] == 255).all()
+    picture = titled[band:, : untitled.shape[1]]
+    np.testing.assert_array_equal(picture, untitled)
     key = render.legend(seg.labels, RED_BLUE, shares=[0.75, 0.25], untinted=0)
     left = 3 * 4 + 2 * 8 + 8  # three 4x4 panels with 8-pixel gaps, then the legend's gap
     np.testing.assert_array_equal(picture[: key.shape[0], left:], key)
@@ -233,19 +240,76 @@ def png_pixels(image_widget) -> np.ndarray:
 
 
 def test_segmentation_view_tree(road_like):
+    """A toolbar, then the large overlay with the slider and the legend beside it."""
     from wasinn_nb.viz.widgets import SegmentationView
 
     image, seg = road_like
-    view = SegmentationView(image, seg)
-    panels, slider, legend = view.children
-    titles = [panel.children[0].value for panel in panels.children]
-    assert titles == ["<b>original</b>", "<b>segmentation</b>", "<b>overlay</b>"]
-    assert slider.value == 0.5 and slider.description == "opacity"
-    assert [row.children[1].description for row in legend.children] == [
+    view = SegmentationView(image, seg, title="road")
+    title, toolbar, body = view.children
+    assert "road" in title.value
+    assert list(toolbar.children) == [view.mode, view.enlarge]
+    panels, side = body.children
+    assert list(panels.children) == [view.overlay_image]  # the overlay alone, by default
+    slider, _, legend = side.children
+    assert slider is view.opacity and slider.value == 0.5 and slider.description == "opacity"
+    assert [t.description.rpartition("</span>")[2] for t in legend.children] == [
         "bg (50.0%)",
         "road (50.0%)",
     ]
-    assert "#ff0000" in legend.children[0].children[0].value
+    assert "#ff0000" in legend.children[0].description
+
+
+def test_segmentation_view_enlarges_and_goes_side_by_side(road_like):
+    from wasinn_nb.viz.widgets import OVERLAY_WIDTH, PANEL_WIDTH, SegmentationView
+
+    image, seg = road_like
+    view = SegmentationView(image, seg)
+    assert view.overlay_image.layout.width == f"{OVERLAY_WIDTH[False]}px"
+    view.enlarge.value = True
+    assert view.overlay_image.layout.width == f"{OVERLAY_WIDTH[True]}px"
+    assert view.enlarge.description == "shrink"
+    view.mode.value = "side by side"
+    boxes = view.panels.children
+    assert [box.children[0].value for box in boxes] == [
+        "<b>original</b>",
+        "<b>segmentation</b>",
+        "<b>overlay</b>",
+    ]
+    assert boxes[2].children[1] is view.overlay_image
+    assert {box.children[1].layout.width for box in boxes} == {f"{PANEL_WIDTH[True]}px"}
+    np.testing.assert_array_equal(png_pixels(boxes[0].children[1]), image)
+    view.mode.value = "overlay"
+    assert list(view.panels.children) == [view.overlay_image]
+
+
+def test_segmentation_view_leaves_the_background_untinted_until_its_toggle_is_on():
+    from wasinn_nb.viz.widgets import SegmentationView
+
+    image = np.full((2, 2, 3), 80, np.uint8)
+    seg = Segmentation(np.array([[0, 1], [0, 1]], np.int32), ("background", "cat"), RED_BLUE)
+    view = SegmentationView(image, seg, alpha=1.0)
+    assert [t.value for t in view.toggles] == [False, True] and view.visible == [1]
+    assert png_pixels(view.overlay_image)[:, 0].tolist() == [[80, 80, 80]] * 2
+    view.toggles[0].value = True
+    assert png_pixels(view.overlay_image)[:, 0].tolist() == [[0, 0, 255]] * 2  # red, BGR
+
+
+def test_views_carry_a_titled_static_png(road_like):
+    from wasinn_nb.viz.widgets import SegmentationView, TensorView, TopKView
+
+    image, seg = road_like
+    scores = Classification.from_output(np.array([0.2, 0.8]), ["n01 a, aa", "n02 b"])
+    for view in (
+        SegmentationView(image, seg, title="t"),
+        TopKView(scores, title="t", thumbnail=image),
+        TensorView(np.zeros((1, 3, 8, 8), np.float32)),
+    ):
+        bundle = view._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        png = base64.b64decode(bundle["image/png"])
+        assert png == view.to_png() == view._repr_png_() and png.startswith(b"\x89PNG")
+        picture = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+        assert (picture[:4] == 255).all()  # the title's white band on top
 
 
 def test_opacity_slider_and_toggles_redraw_the_overlay(road_like):
@@ -265,24 +329,162 @@ def test_opacity_slider_and_toggles_redraw_the_overlay(road_like):
     assert png_pixels(view.overlay_image)[3].tolist() == [[80, 80, 80]] * 6  # road rows unpainted
 
 
-def test_topk_view_bars(road_like):
+def test_topk_view_clean_labels_and_absolute_bars():
     from wasinn_nb.viz.widgets import TopKView
 
-    view = TopKView(Classification.from_output(np.array([0.1, 0.6, 0.3]), ["a", "b", "c"]), k=2)
-    rows = view.children
-    assert [r.children[0].value for r in rows] == ["1 b", "2 c"]
-    assert [r.children[1].value for r in rows] == [0.6, 0.3]
-    assert rows[0].children[1].max == 0.6
-    assert rows[1].children[2].value == "0.3000"
+    labels = ["n01440764 tench, Tinca tinca", "n01443537 goldfish, Carassius auratus", "c"]
+    view = TopKView(Classification.from_output(np.array([0.3, 0.4, 0.1]), labels), k=2)
+    assert view.names == ["goldfish", "tench"]
+    assert [bar.value for bar in view.bars] == [0.4, 0.3]
+    assert {(bar.min, bar.max) for bar in view.bars} == {(0.0, 1.0)}  # not scaled to the top-1
+    label, _, percent = view.rows[0].children
+    assert ">goldfish</div>" in label.value and 'title="n01443537 goldfish' in label.value
+    assert "white-space:normal" in label.value and percent.value == "40.0%"
+    raw = TopKView(Classification.from_output(np.array([0.3, 0.4, 0.1]), labels), clean=False)
+    assert raw.names[0] == labels[1]
 
 
-def test_tensor_view_steps_through_channels():
+def test_topk_view_title_and_thumbnail():
+    from wasinn_nb.viz.widgets import THUMBNAIL_SIDE, TopKView
+
+    photo = np.zeros((300, 600, 3), np.uint8)
+    view = TopKView(Classification.from_output(np.array([0.5, 0.5])), title="top 2",
+                    thumbnail=photo)  # fmt: skip
+    title, content = view.children
+    assert "top 2" in title.value
+    thumb = png_pixels(content.children[0])
+    assert thumb.shape[:2] == (THUMBNAIL_SIDE // 2, THUMBNAIL_SIDE)
+
+
+def test_bar_chart_is_absolute_with_percentages_and_whole_labels():
+    long = "a very long label that would have been cut at thirty six characters before"
+    chart = render.bar_chart([long, "b"], [0.5, 0.25])
+    assert chart.shape[0] > 2 * 24 + 6  # the long label wrapped onto more lines
+    filled = (chart == [180, 119, 31]).all(axis=-1).sum(axis=1)  # bar pixels per row
+    lengths = sorted({int(n) for n in filled if n}, reverse=True)
+    assert lengths == [120, 60]  # 0.5 and 0.25 of the 240-pixel track, not scaled to the top
+    assert render.clean_label("955 banana") == "banana"
+
+
+def test_tensor_view_steps_through_named_channels():
+    from wasinn_nb import TensorSpec
     from wasinn_nb.viz.widgets import TensorView
 
-    array = np.zeros((1, 2, 2, 5), np.float32)
+    array = np.zeros((1, 3, 2, 5), np.float32)
     array[0, 1, 0, 0] = 1.0
-    view = TensorView(array)
-    assert "shape  1x2x2x5" in view.summary.value
-    assert png_pixels(view.picture)[:, :, 0].tolist() == [[0] * 5, [0] * 5]
+    view = TensorView(array, spec=TensorSpec(2, 5, color="rgb"))
+    assert view.channel_names == ["R", "G", "B"]
+    assert "shape  1x3x2x5" in view.summary.value and "  G  " in view.summary.value
+    assert png_pixels(view.picture_widget)[:, :, 0].tolist() == [[0] * 5, [0] * 5]
     view.channel.value = 1
-    assert png_pixels(view.picture)[:, :, 0].tolist() == [[255, 0, 0, 0, 0], [0] * 5]
+    assert png_pixels(view.picture_widget)[:, :, 0].tolist() == [[255, 0, 0, 0, 0], [0] * 5]
+    assert TensorView(array).channel_names == ["0", "1", "2"]
+
+
+def test_tensor_view_is_bounded():
+    from wasinn_nb.viz.widgets import TENSOR_SIDE, TensorView
+
+    view = TensorView(np.random.default_rng(0).random((1, 3, 640, 480), np.float32))
+    assert png_pixels(view.picture_widget).shape[:2] == (TENSOR_SIDE, TENSOR_SIDE * 3 // 4)
+    assert view.picture_widget.layout.width == f"{TENSOR_SIDE * 3 // 4}px"
+
+
+def test_backend_picker_sets_the_choice():
+    from wasinn_nb.viz.widgets import BackendPicker
+
+    chosen = []
+    picker = BackendPicker(["openvino", "litert"], "litert", on_change=chosen.append)
+    picker.value = "openvino"
+    assert chosen == ["litert", "openvino"] and picker.options == ("openvino", "litert")
+    with pytest.raises(ValueError, match="no backend"):
+        BackendPicker([])
+
+
+# ---- what a run displays -----------------------------------------------------------------------
+
+
+def _run(output, inputs=()):
+    from wasinn_nb.results import RunResult, TensorRecord
+
+    records = tuple(TensorRecord(0, i, a) for i, a in enumerate(inputs))
+    return RunResult("g.wasm", (), 0, None, "", "", records, (TensorRecord(0, 0, output),))
+
+
+@pytest.mark.parametrize(
+    ("output", "kind"),
+    [
+        (np.zeros((1, 4, 16, 24), np.float32), Segmentation),  # score map, few classes
+        (np.zeros((1, 16, 24), np.int64), Segmentation),  # class map
+        (np.zeros((16, 24), np.uint8), Segmentation),
+        (np.full((1, 1001), 3, np.uint8), Classification),  # classifier vector
+        (np.zeros(10, np.float32), Classification),
+        (np.zeros((1, 64, 16, 24), np.float32), type(None)),  # features, not classes
+        (np.zeros((1, 3, 2, 2), np.float32), type(None)),  # too small to be a picture
+        (np.full((1, 16, 16), -1, np.int32), type(None)),  # negative: not classes
+        (np.zeros((2, 10), np.float32), type(None)),  # a batch
+    ],
+)
+def test_recognize(output, kind):
+    from wasinn_nb.viz.display import recognize
+
+    assert type(recognize(output)) is kind
+
+
+def test_recognized_classifier_scores_are_probabilities():
+    from wasinn_nb.viz.display import recognize
+
+    u8 = recognize(np.array([[0, 255, 51]], np.uint8))
+    assert u8.scores.tolist() == pytest.approx([0.0, 1.0, 0.2])
+    logits = recognize(np.array([1.0, 3.0, 2.0], np.float32))
+    assert logits.scores.sum() == pytest.approx(1.0) and logits.top_k(1)[0].index == 1
+    probs = recognize(np.array([0.25, 0.75], np.float32))
+    assert probs.scores.tolist() == [0.25, 0.75]
+
+
+def test_road_shaped_output_gets_the_road_labels_and_the_input_as_picture():
+    from wasinn_nb.viz.display import input_picture, recognize
+
+    photo = np.random.default_rng(1).integers(0, 256, (512, 896, 3), np.uint8)
+    tensor = photo.transpose(2, 0, 1)[None].astype(np.float32)
+    picture = input_picture(tensor)
+    np.testing.assert_array_equal(picture, photo)
+    seg = recognize(np.zeros((1, 4, 512, 896), np.float32), image=picture)
+    assert seg.labels == ROAD_LABELS and seg.palette == ROAD_PALETTE and seg.image is picture
+    rgb = np.zeros((1, 16, 16, 3), np.float32)
+    rgb[..., 0] = 0.5  # red, in an NHWC (TensorFlow-style, RGB) tensor
+    nhwc = input_picture(rgb)
+    assert nhwc.shape == (16, 16, 3) and nhwc[0, 0].tolist() == [0, 0, 128]  # BGR
+
+
+def test_run_display_is_the_summary_plus_one_view_per_recognised_output():
+    pytest.importorskip("ipywidgets")
+    from wasinn_nb.viz.display import result_views
+
+    scores = np.zeros((1, 3, 16, 16), np.float32)
+    scores[0, 1, 8:] = 1.0
+    run = _run(scores, [np.full((1, 3, 16, 16), 200.0, np.float32)])
+    bundle = run._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(run)
+    assert "<table>" in bundle["text/html"] and bundle["text/html"].count("<img") == 1
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    (view,) = result_views(run)
+    assert view.title == "output 0: segmentation 16x16, 3 classes"
+    (top,) = result_views(_run(np.array([[0.1, 0.9]], np.float32)))
+    assert type(top).__name__ == "TopKView" and top.names == ["class 1", "class 0"]
+    plain = _run(np.zeros((1, 64, 4, 4), np.float32))
+    assert result_views(plain) == [] and "<img" not in plain._repr_mimebundle_()["text/html"]
+
+
+def test_overlay_hover_carries_a_small_class_map():
+    pytest.importorskip("anywidget")
+    from wasinn_nb.viz.widgets import HOVER_SIDE, SegmentationView
+
+    mask = np.zeros((600, 1024), np.int32)
+    mask[:, 512:] = 1
+    view = SegmentationView(np.zeros((600, 1024, 3), np.uint8), Segmentation(mask, ("a", "b")))
+    overlay = view.overlay_image
+    assert type(overlay).__name__ == "OverlayImage" and overlay.labels == ["a", "b"]
+    assert overlay.image_shape == [600, 1024] and overlay.class_shape == [300, HOVER_SIDE]
+    classes = np.frombuffer(overlay.classes, np.uint8).reshape(overlay.class_shape)
+    assert classes[:, :256].max() == 0 and classes[:, 256:].min() == 1
+    assert "wasinn-pixel-readout" in str(overlay._esm)  # the front end, read from package data

@@ -27,7 +27,23 @@ from _paths import FIXTURES, REPO, ROAD
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = {"guests": "*.wasm", "notebooks": "*.ipynb"}
+#: As in setup.py: the files of each repository folder a wheel carries, by glob.
+EXAMPLES = {
+    "guests": ("*.wasm", "nn/Cargo.toml", "nn/src/*.rs", "nn-c/*.h"),
+    "notebooks": ("*.ipynb",),
+}
+
+
+def _examples(folder: str) -> dict[str, Path]:
+    """The files of ``folder`` a wheel carries, by their path below it."""
+    base = REPO / folder
+    return {
+        p.relative_to(base).as_posix(): p
+        for pattern in EXAMPLES[folder]
+        for p in base.glob(pattern)
+    }
+
+
 PIP = (sys.executable, "-m", "pip")
 #: Installing the wheel alone, from the file.
 INSTALL = ("--no-deps", "--no-index", "-q")
@@ -125,6 +141,7 @@ def _env(tmp: Path) -> dict[str, str]:
         WASINN_MIRROR=str(FIXTURES),
         WASINN_DATA_DIR=str(tmp / "data"),
         WASINN_CACHE_DIR=str(tmp / "cache"),
+        WASINN_BUILD_DIR=str(tmp / "builds"),
     )
     return env
 
@@ -144,8 +161,8 @@ def _run(venv: Path, tool: str, *args: str, cwd: Path) -> subprocess.CompletedPr
 def test_the_wheel_carries_the_example_guests_and_notebooks_byte_for_byte(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        for folder, pattern in EXAMPLES.items():
-            sources = {p.name: p for p in (REPO / folder).glob(pattern)}
+        for folder in EXAMPLES:
+            sources = _examples(folder)
             prefix = f"wasinn_nb/data/examples/{folder}/"
             packaged = {n.removeprefix(prefix) for n in names if n.startswith(prefix)}
             assert packaged == set(sources), folder
@@ -178,7 +195,7 @@ def test_a_wheel_built_from_the_sdist_carries_them_too(
     (rebuilt,) = (work / "dist").glob("wasinn_nb-*.whl")
     with zipfile.ZipFile(wheel) as direct, zipfile.ZipFile(rebuilt) as via_sdist:
         examples = [n for n in direct.namelist() if n.startswith("wasinn_nb/data/examples/")]
-        assert len(examples) == sum(len(list((REPO / f).glob(p))) for f, p in EXAMPLES.items())
+        assert len(examples) == sum(len(_examples(folder)) for folder in EXAMPLES)
         assert all(via_sdist.read(name) == direct.read(name) for name in examples)
 
 
@@ -252,3 +269,30 @@ def test_a_copied_notebook_runs_on_the_installed_wheel(venv: Path, outside: Path
     kernel = done.stdout.split("kernel: ")[1].split()
     assert Path(kernel[0]).is_relative_to(venv) and Path(kernel[1]).is_relative_to(venv)
     assert (outside / "nb" / "work" / "road-overlay.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        ("guest.rs", "use nn::Encoding;\nfn main() { println!(\"{}\", Encoding::Onnx.name()); }\n"),
+        ("guest.c", '#include <stdio.h>\n#include <wasi_nn.h>\n'
+                    'int main(void) { printf("%d\\n", WASI_NN_ENCODING_ONNX); }\n'),
+    ],
+)  # fmt: skip
+def test_the_installed_package_builds_guests_with_its_own_bindings(
+    venv: Path, outside: Path, name: str, source: str
+) -> None:
+    """``wasinn build`` from the wheel: the nn crate and wasi_nn.h come with it."""
+    from wasinn_nb.build import ToolchainMissingError, c_toolchain, rust_toolchain
+
+    try:
+        (rust_toolchain if name.endswith(".rs") else c_toolchain)()
+    except ToolchainMissingError as missing:
+        pytest.skip(str(missing))
+    (outside / name).write_text(source)
+    done = _run(venv, "wasinn", "build", name, "--run", cwd=outside)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == ("onnx" if name.endswith(".rs") else "1")
+    if name.endswith(".rs"):  # the cell project depends on the wheel's copy of the crate
+        manifest = (outside / "builds" / "rust" / "cell" / "Cargo.toml").read_text()
+        assert f'nn = {{ path = "{venv}/' in manifest

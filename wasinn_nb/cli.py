@@ -115,6 +115,8 @@ def _call(
         return int(ExitStatus.ERROR)
     if outcome.report:
         print(outcome.report, file=out)
+    for warning in outcome.warnings:
+        print(f"{tool}: {warning}", file=err)
     return outcome.status
 
 

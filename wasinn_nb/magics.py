@@ -22,7 +22,9 @@ from traitlets import Bool, Float, Int, TraitError, Unicode, validate
 from wasinn_nb.backends import backend_names
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.commands import COMMANDS, Outcome, Session
+from wasinn_nb.commands.build import Built
 from wasinn_nb.commands.options import (
+    BUILD_CELL_OPTIONS,
     GUEST_OPTIONS,
     TRACEBACK,
     HelpRequested,
@@ -41,8 +43,9 @@ _OUT = Option(
     ("-o", "--result"),
     {"metavar": "NAME", "dest": "result_name", "help": "also store the result in NAME"},
 )
-#: Commands whose value is the point of calling them from a notebook: the magic returns it.
-_RETURNS_VALUE = frozenset({"im2tensor", "fetch", "batch"})
+#: Commands whose value is the point of calling them from a notebook: the magic returns it
+#: (and so Jupyter echoes it), unless ``-o NAME`` stores it.
+_RETURNS_VALUE = frozenset({"im2tensor", "fetch", "build", "batch"})
 
 
 def _did_you_mean(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -145,6 +148,8 @@ class WasinnMagics(Magics):
         try:
             if cell is None:
                 return self._command(words)
+            if words and words[0] == "build":
+                return self._build_cell(words[1:], cell)
             if words and words[0] in COMMANDS:
                 return self._command(words + _split(cell, comments=True))
             return self._wat_cell(words, cell)
@@ -177,6 +182,20 @@ class WasinnMagics(Magics):
         outcome = COMMANDS["run"].function(args, Session(sys.stdout, sys.stderr, interactive=True))
         return self._finish("run", outcome, args.result_name)
 
+    def _build_cell(self, words: list[str], cell: str) -> Any:
+        options = (*BUILD_CELL_OPTIONS, _OUT, TRACEBACK)
+        about = ("Build the cell, a Rust main.rs (use nn::...) or a C file (#include <wasi_nn.h>), "
+                 "for wasm32-wasi; -o NAME keeps the module in NAME.")  # fmt: skip
+        parser = OptionParser.build("%%wasinn build", options, about, intermixed=True)
+        args = self._parse(parser, words)
+        if args is None:
+            return None
+        args.cell = cell
+        outcome = COMMANDS["build"].function(
+            args, Session(sys.stdout, sys.stderr, interactive=True)
+        )
+        return self._finish("build", outcome, args.result_name)
+
     def _parse(self, parser: OptionParser, words: list[str]) -> Any:
         """Parsed options with the ``%config`` defaults filled in; None after ``--help``."""
         try:
@@ -198,38 +217,41 @@ class WasinnMagics(Magics):
 
     def _finish(self, name: str, outcome: Outcome[Any], out: str | None) -> Any:
         namespace = self.shell.user_ns if self.shell is not None else {}
-        namespace["_wasinn"] = outcome.value
+        value: Any = outcome.value
+        shown = value
+        if isinstance(value, Built):  # NAME gets the module; _wasinn the run, if there was one
+            value, shown = value.module, value.run if value.run is not None else value.module
+        namespace["_wasinn"] = shown
         if out:
-            namespace[out] = outcome.value
+            namespace[out] = value
         if outcome.report:
             print(outcome.report)
+        if outcome.warnings and self.show != "none":
+            self._show_warnings(outcome.warnings, outcome.value)
         if outcome.problem:
             raise UsageError(outcome.problem)
         if isinstance(outcome.value, RunResult):
             self._show(outcome.value)
-        return outcome.value if name in _RETURNS_VALUE else None
+        return outcome.value if name in _RETURNS_VALUE and not out else None
 
     def _show(self, result: RunResult) -> None:
+        """One display of a run: its summary, and a view of each output it recognises.
+
+        ``widget`` (default) is the RunResult's own rich display (SegmentationView / TopKView
+        for score maps, class maps and classifier vectors; a PNG where widgets do not run);
+        ``png`` the same without the live widget; ``text`` one line; ``none`` nothing.
+        """
         if self.show == "none":
             return
-        print(f"{result!r} -> _wasinn")
         if self.show == "text" or not result.outputs:
+            print(f"{result!r} -> _wasinn")
             return
         if self.show == "widget":
-            from wasinn_nb.viz.widgets import TensorView
-
-            display(*(TensorView(array) for array in result.outputs))  # type: ignore[no-untyped-call]
+            display(result)  # type: ignore[no-untyped-call]
             return
-        from IPython.display import Image
-
-        from wasinn_nb.im2tensor.stats import guess_channel_axis
-        from wasinn_nb.viz.render import encode_png, tensor_grid
-
-        for array in result.outputs:
-            axis = guess_channel_axis(array.shape)
-            if axis is not None:
-                picture = Image(data=encode_png(tensor_grid(array, axis)))  # type: ignore[no-untyped-call]
-                display(picture)  # type: ignore[no-untyped-call]
+        bundle = result._repr_mimebundle_() or {}
+        static = {k: v for k, v in bundle.items() if not k.startswith("application/vnd.jupyter")}
+        display(static, raw=True)  # type: ignore[no-untyped-call]
 
 
 def _magic_help() -> str:
@@ -248,6 +270,12 @@ def _magic_help() -> str:
         "text (WAT) as the cell; or %%wasinn COMMAND with the rest of the command line in the",
         "cell. {name} expands Python variables, as in any magic. The result of a run lands in",
         "_wasinn (and NAME with -o).",
+        "",
+        "%%wasinn build [--lang rust|c] [-o NAME] [--release] [--run [run options] [-- ARGS]]:",
+        "the cell is the guest's source, a Rust main.rs (use nn::...) or a C file",
+        "(#include <wasi_nn.h>), built for wasm32-wasi with Debian's toolchains and cached. The",
+        "module lands in NAME (a path %wasinn run takes); errors name the cell's line, counting",
+        "the %%wasinn line as line 1.",
     ]
     return "\n".join(lines)
 
@@ -255,6 +283,42 @@ def _magic_help() -> str:
 WasinnMagics.wasinn.__doc__ = _magic_help()
 
 
+def _matcher() -> Any:
+    """An IPython completion matcher (API v2) for ``%wasinn`` and ``%%wasinn`` lines.
+
+    It answers from :func:`wasinn_nb.commands.completion.complete` — subcommands, flags and
+    fixed values, all read off the parsers — and hides IPython's other guesses there (Python
+    names, other magics); where a value is free (a path) it stays out of the way.
+    """
+    from IPython.core.completer import SimpleCompletion, context_matcher
+
+    from wasinn_nb.commands.completion import complete
+
+    @context_matcher()  # type: ignore[untyped-decorator]
+    def wasinn_matcher(context: Any) -> dict[str, Any]:
+        line = context.text_until_cursor.lstrip()
+        magic, _, rest = line.partition(" ")
+        answer = None
+        if magic in ("%wasinn", "%%wasinn") and _:
+            answer = complete(rest, (_OUT,), cell=magic == "%%wasinn")
+        if answer is None:
+            return {"completions": [], "suppress": False}
+        fragment, candidates = answer
+        return {
+            "completions": [SimpleCompletion(text, type="param") for text in candidates],
+            "matched_fragment": fragment,
+            "suppress": True,
+            "ordered": True,
+        }
+
+    return wasinn_matcher
+
+
 def load_ipython_extension(ipython: Any) -> None:
-    """Register :class:`WasinnMagics` with ``ipython``."""
+    """Register :class:`WasinnMagics` and the completion of its lines with ``ipython``."""
     ipython.register_magics(WasinnMagics)
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None and not any(
+        getattr(m, "__qualname__", "").startswith("_matcher.") for m in completer.custom_matchers
+    ):
+        completer.custom_matchers.insert(0, _matcher())

@@ -8,12 +8,12 @@ as :class:`~wasinn_nb.errors.WasinnError`; the edges translate them with
 Example:
     >>> from wasinn_nb.commands import COMMANDS
     >>> sorted(COMMANDS)[:4]
-    ['backends', 'batch', 'bench', 'demo']
+    ['backends', 'batch', 'bench', 'build']
 """
 
 from __future__ import annotations
 
-from wasinn_nb.commands import batch, bench, demo, fetch, models, notebooks, run, tensors
+from wasinn_nb.commands import batch, bench, build, demo, fetch, models, notebooks, run, tensors
 from wasinn_nb.commands import options as o
 from wasinn_nb.commands.base import Command, Outcome, Session
 
@@ -24,6 +24,8 @@ COMMANDS: dict[str, Command] = {
     for c in (
         Command("run", "run a wasi-nn WebAssembly guest (exit status is the guest's)",
                 o.RUN_OPTIONS, run.run),
+        Command("build", "build a guest from Rust or C source (wasm32-wasi, cached); --run runs it",
+                o.BUILD_OPTIONS, build.build),
         Command("im2tensor", "convert images to tensor files", o.CONVERT_OPTIONS,
                 tensors.convert),
         Command("inspect", "print shape, dtype and per-channel stats of a tensor file",

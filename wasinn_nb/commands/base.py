@@ -40,12 +40,15 @@ class Outcome(Generic[T]):
         status: The exit status of the CLI (0 for success).
         problem: Why ``status`` is not 0, in one line (the magic raises it as ``UsageError``;
             the CLI has already streamed the details).
+        warnings: Warnings to show collapsed, one line each (e.g. a compiler's): the CLI
+            lists them on stderr, the magic folds them away under a count.
     """
 
     value: T
     report: str = ""
     status: int = 0
     problem: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

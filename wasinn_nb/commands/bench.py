@@ -8,10 +8,12 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TextIO
 
 from wasinn_nb.commands.base import Outcome, Session
 from wasinn_nb.commands.run import run_guest
 from wasinn_nb.errors import GuestError
+from wasinn_nb.progress import progress
 from wasinn_nb.results import PHASES, RunResult
 
 __all__ = ["BenchReport", "bench", "bench_guest"]
@@ -60,8 +62,16 @@ def _direct(result: RunResult) -> dict[str, float]:
     return seconds
 
 
-def bench_guest(run_once: Callable[[], RunResult], repeat: int) -> BenchReport:
+def bench_guest(
+    run_once: Callable[[], RunResult],
+    repeat: int,
+    *,
+    show_progress: bool = False,
+    file: TextIO | None = None,
+) -> BenchReport:
     """Run the guest ``repeat`` times (after one warm-up) and its graphs directly as often.
+
+    ``show_progress`` counts the runs on a bar (:mod:`wasinn_nb.progress`; text on ``file``).
 
     Example:
         >>> import wasinn_nb
@@ -73,7 +83,8 @@ def bench_guest(run_once: Callable[[], RunResult], repeat: int) -> BenchReport:
         raise ValueError(f"repeat must be at least 1, got {repeat}")
     run_once()
     guest_runs, direct_runs = [], []
-    for _ in range(repeat):
+    runs = progress(range(repeat), desc="bench", unit="run", enabled=show_progress, file=file)
+    for _ in runs:
         result = run_once()
         guest_runs.append(result.timings.seconds)
         direct_runs.append(_direct(result))
@@ -94,5 +105,5 @@ def bench(args: argparse.Namespace, session: Session) -> Outcome[BenchReport]:
                 raise GuestError(f"{result.module} exited with status {status} during bench")
             return result
 
-        report = bench_guest(run_once, args.repeat)
-    return Outcome(report, report.format())
+        report = bench_guest(run_once, args.repeat, show_progress=not args.quiet, file=session.err)
+    return Outcome(report, "" if args.quiet else report.format())

@@ -9,13 +9,24 @@ built for ``im2tensor`` and one built for ``%wasinn im2tensor`` accept exactly t
 from __future__ import annotations
 
 import argparse
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NoReturn
 
+from wasinn_nb.backends import backend_names
 from wasinn_nb.backends.options import HINTS, PRECISIONS
-from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
+from wasinn_nb.data.manifest import ASSETS, BUNDLES
+from wasinn_nb.enums import (
+    ColorOrder,
+    DType,
+    ExecutionTarget,
+    GraphEncoding,
+    Interpolation,
+    Layout,
+    ResizeMode,
+)
 from wasinn_nb.errors import OptionError, SpecError
 from wasinn_nb.im2tensor.names import parse_dims_token
 from wasinn_nb.im2tensor.spec import parse_dims
@@ -24,8 +35,11 @@ from wasinn_nb.runtime import parse_size
 __all__ = [
     "BATCH_OPTIONS",
     "BENCH_OPTIONS",
+    "BUILD_CELL_OPTIONS",
+    "BUILD_OPTIONS",
     "CONVERT_OPTIONS",
     "DEMO_OPTIONS",
+    "ENCODINGS",
     "FETCH_OPTIONS",
     "GUEST_OPTIONS",
     "INSPECT_OPTIONS",
@@ -33,8 +47,10 @@ __all__ = [
     "NORMALIZE_OPTIONS",
     "NOTEBOOKS_OPTIONS",
     "PRELOAD_OPTIONS",
+    "QUIET",
     "REPEAT",
     "RUN_OPTIONS",
+    "TARGETS",
     "TO_PNG_OPTIONS",
     "TRACEBACK",
     "HelpRequested",
@@ -49,16 +65,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Option:
-    """One command-line option: the positional ``flags`` and keyword ``kwargs`` of add_argument."""
+    """One command-line option: the positional ``flags`` and keyword ``kwargs`` of add_argument.
+
+    ``values`` are the names it takes when argparse ``choices`` would be too strict (values
+    parsed case-insensitively, with aliases): tab completion offers them.
+    """
 
     flags: tuple[str, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
+    values: tuple[str, ...] = ()
 
 
 def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> None:
-    """Add every option to ``parser``."""
+    """Add every option to ``parser`` (its ``values`` as the action's ``completions``)."""
     for option in options:
-        parser.add_argument(*option.flags, **option.kwargs)
+        action = parser.add_argument(*option.flags, **option.kwargs)
+        action.completions = option.values  # type: ignore[attr-defined]
 
 
 class HelpRequested(Exception):  # noqa: N818 - not an error: how --help leaves the parser
@@ -112,10 +134,31 @@ class OptionParser(argparse.ArgumentParser):
         raise OptionError((message or f"exit status {status}").strip())
 
     def parse(self, argv: list[str]) -> argparse.Namespace:
-        """Parse ``argv``; options and positionals may be mixed when ``intermixed``."""
-        if self.intermixed:
-            return self.parse_intermixed_args(argv)
-        return self.parse_args(argv)
+        """Parse ``argv``; options and positionals may be mixed when ``intermixed``.
+
+        An unknown flag close to a known one gets a hint (``--dri``: did you mean ``--dir``?).
+
+        Example:
+            >>> OptionParser.build("f", FETCH_OPTIONS).parse(["--lsit"])  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            wasinn_nb.errors.OptionError: ...: --lsit; did you mean --list? (see f --help)
+        """
+        parse = self.parse_known_intermixed_args if self.intermixed else self.parse_known_args
+        args, unknown = parse(argv)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}{self._suggest(unknown)}")
+        return args
+
+    def _suggest(self, unknown: list[str]) -> str:
+        flags = [flag for action in self._actions for flag in action.option_strings]
+        close = [
+            match[0]
+            for word in unknown
+            if word.startswith("-")
+            and (match := difflib.get_close_matches(word.partition("=")[0], flags, n=1))
+        ]
+        return f"; did you mean {' or '.join(dict.fromkeys(close))}?" if close else ""
 
 
 def _typed(parse: Any, metavar: str) -> Any:
@@ -176,6 +219,16 @@ def _choices(enum: Any) -> list[str]:
     return [member.value for member in enum]
 
 
+#: Model formats and devices by name (parsed in any case), as tab completion offers them.
+ENCODINGS = tuple(e.name.lower() for e in GraphEncoding)
+TARGETS = tuple(t.name.lower() for t in ExecutionTarget)
+
+
+def _named(enum: Any, label: str) -> dict[str, Any]:
+    """``type`` and ``metavar`` of an option taking one of ``enum``'s values."""
+    return {"type": _typed(enum.parse, label), "metavar": "{" + ",".join(_choices(enum)) + "}"}
+
+
 DIMS = Option(
     ("--dims",),
     {
@@ -189,20 +242,19 @@ DIMS = Option(
 
 COLOR = Option(
     ("--color",),
-    {
-        "type": _typed(ColorOrder.parse, "color"),
-        "metavar": "{bgr,rgb}",
-        "help": "channel order of the tensor (default: bgr)",
-    },
+    {**_named(ColorOrder, "color"), "help": "channel order of the tensor (default: bgr)"},
+    tuple(_choices(ColorOrder)),
 )
 
 LAYOUT = Option(
     ("--layout",),
-    {
-        "type": _typed(Layout.parse, "layout"),
-        "metavar": "{nchw,nhwc}",
-        "help": "channels first or last (default: nchw)",
-    },
+    {**_named(Layout, "layout"), "help": "channels first or last (default: nchw)"},
+    tuple(_choices(Layout)),
+)
+
+QUIET = Option(
+    ("-q", "--quiet"),
+    {"action": "store_true", "help": "print nothing but errors (no progress bar either)"},
 )
 
 NORMALIZE_OPTIONS: tuple[Option, ...] = (
@@ -255,20 +307,20 @@ CONVERT_OPTIONS: tuple[Option, ...] = (
     Option(
         ("--resize",),
         {
-            "type": _typed(ResizeMode.parse, "resize"),
-            "metavar": "{stretch,letterbox,crop}",
+            **_named(ResizeMode, "resize"),
             "help": "how to fit the image: stretch (default), letterbox (keep aspect, pad) or "
             "crop (keep aspect, cut the centre)",
         },
+        tuple(_choices(ResizeMode)),
     ),
     Option(
         ("--interp", "--interpolation"),
         {
             "dest": "interpolation",
-            "type": _typed(Interpolation.parse, "interpolation"),
-            "metavar": "{" + ",".join(_choices(Interpolation)) + "}",
+            **_named(Interpolation, "interpolation"),
             "help": "resampling filter (default: linear)",
         },
+        tuple(_choices(Interpolation)),
     ),
     Option(
         ("--pad-value",),
@@ -304,7 +356,7 @@ CONVERT_OPTIONS: tuple[Option, ...] = (
             "(default: $WASINN_MAX_PIXELS or 268435456, 16384x16384)",
         },
     ),
-    Option(("-q", "--quiet"), {"action": "store_true", "help": "print nothing but errors"}),
+    QUIET,
 )
 
 _TENSOR_IN = Option(("tensor",), {"metavar": "TENSOR", "help": "tensor file (raw or .npy)"})
@@ -324,6 +376,7 @@ _DTYPE = Option(
         "metavar": "TYPE",
         "help": "element type, if neither the name nor --dims gives it",
     },
+    tuple(_choices(DType)),
 )
 
 INSPECT_OPTIONS: tuple[Option, ...] = (_TENSOR_IN, _SHAPE, _DTYPE, COLOR, LAYOUT)
@@ -395,11 +448,12 @@ GUEST_OPTIONS: tuple[Option, ...] = (
     Option(
         ("--backend",),
         {
-            "metavar": "{openvino,onnxruntime,litert,pytorch}",
+            "metavar": "{" + ",".join(backend_names()) + "}",
             "help": "run every model on this backend (default: ONNX Runtime for ONNX; LiteRT for "
             "TFLite and torch for PyTorch when installed; OpenVINO for the rest); see "
             "'wasinn backends'",
         },
+        backend_names(),
     ),
     Option(
         ("--timeout",),
@@ -477,11 +531,50 @@ GUEST_OPTIONS: tuple[Option, ...] = (
 
 RUN_OPTIONS: tuple[Option, ...] = (MODULE, *GUEST_OPTIONS)
 
+#: ``build``'s own options, but the source (a ``%%wasinn build`` cell is the source).
+_BUILD: tuple[Option, ...] = (
+    Option(
+        ("--lang",),
+        {
+            "choices": ("rust", "c"),
+            "help": "the source's language (default: by the file's suffix; a cell that "
+            "#includes is C, else Rust)",
+        },
+    ),
+    Option(
+        ("--release",),
+        {"action": "store_true", "help": "optimise (slower to build; default: a debug build)"},
+    ),
+    Option(
+        ("--wasm",),
+        {"metavar": "FILE", "help": "also write the module to FILE (it is kept in the cache)"},
+    ),
+    Option(
+        ("--run",),
+        {
+            "action": "store_true",
+            "help": "run it once built, as 'run' does, with the run options and ARGS given here",
+        },
+    ),
+)
+
+#: ``%%wasinn build``: the cell is the source.
+BUILD_CELL_OPTIONS: tuple[Option, ...] = (*_BUILD, *GUEST_OPTIONS)
+
+BUILD_OPTIONS: tuple[Option, ...] = (
+    Option(
+        ("source",),
+        {"metavar": "SOURCE", "help": "the guest's source: a Rust main.rs or a C file"},
+    ),
+    *BUILD_CELL_OPTIONS,
+)
+
 
 FETCH_OPTIONS: tuple[Option, ...] = (
     Option(
         ("names",),
         {"nargs": "*", "metavar": "NAME", "help": "assets or bundles to fetch (see --list)"},
+        (*BUNDLES, *ASSETS),
     ),
     Option(
         ("--mirror",),
@@ -496,6 +589,7 @@ FETCH_OPTIONS: tuple[Option, ...] = (
         {"metavar": "DIR", "help": "put the files here (default: the wasinn-nb data cache)"},
     ),
     Option(("--list",), {"action": "store_true", "help": "list what can be fetched"}),
+    QUIET,
 )
 
 
@@ -544,7 +638,7 @@ TRACEBACK = Option(
     {"action": "store_true", "help": "show the full traceback of an error (for bug reports)"},
 )
 
-BENCH_OPTIONS: tuple[Option, ...] = (*RUN_OPTIONS, REPEAT)
+BENCH_OPTIONS: tuple[Option, ...] = (*RUN_OPTIONS, REPEAT, QUIET)
 
 #: ``batch``: a run's options, plus the inputs and where and how to run them.
 BATCH_OPTIONS: tuple[Option, ...] = (
@@ -612,6 +706,7 @@ PRELOAD_OPTIONS: tuple[Option, ...] = (
     Option(
         ("encoding",),
         {"metavar": "ENCODING", "help": "model format: OpenVINO, ONNX, TensorflowLite, PyTorch…"},
+        ENCODINGS,
     ),
     Option(
         ("paths",),
@@ -621,5 +716,9 @@ PRELOAD_OPTIONS: tuple[Option, ...] = (
             "help": "optional target (cpu, gpu, tpu, auto), then the model file(s)",
         },
     ),
-    Option(("--target",), {"metavar": "TARGET", "help": "target when none is given (cpu)"}),
+    Option(
+        ("--target",),
+        {"metavar": "TARGET", "help": "target when none is given (cpu)"},
+        TARGETS,
+    ),
 )

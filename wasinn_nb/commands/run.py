@@ -11,7 +11,15 @@ from wasinn_nb.errors import GuestError, SpecError
 from wasinn_nb.results import RunResult
 from wasinn_nb.runtime import Limits, Preload, default_runner
 
-__all__ = ["backend_options", "environment", "preloads_from", "run", "run_guest", "run_options"]
+__all__ = [
+    "backend_options",
+    "environment",
+    "exit_problem",
+    "preloads_from",
+    "run",
+    "run_guest",
+    "run_options",
+]
 
 
 def preloads_from(args: argparse.Namespace) -> list[Preload]:
@@ -79,11 +87,15 @@ def run_guest(
 def run(args: argparse.Namespace, session: Session) -> Outcome[RunResult]:
     """Run the guest; the exit status is the guest's."""
     result = run_guest(args.module, args, session, record=session.interactive)
+    return Outcome(result, status=result.exit_code or 0, problem=exit_problem(result))
+
+
+def exit_problem(result: RunResult, name: str | None = None) -> str | None:
+    """``MODULE exited with status N: LAST STDERR LINE``, or None for a zero exit status."""
     status = result.exit_code or 0
-    problem = None
-    if status:
-        tail = result.stderr.strip().splitlines()[-1:] or [""]
-        problem = f"{result.module} exited with status {status}" + (
-            f": {tail[0]}" if tail[0] else ""
-        )
-    return Outcome(result, status=status, problem=problem)
+    if not status:
+        return None
+    tail = result.stderr.strip().splitlines()[-1:] or [""]
+    return f"{name or result.module} exited with status {status}" + (
+        f": {tail[0]}" if tail[0] else ""
+    )

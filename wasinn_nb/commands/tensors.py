@@ -27,6 +27,7 @@ from wasinn_nb.im2tensor import (
 )
 from wasinn_nb.im2tensor.io import save_image
 from wasinn_nb.im2tensor.stats import TensorStats, guess_channel_axis
+from wasinn_nb.progress import note, progress
 from wasinn_nb.viz.render import channel_to_image
 
 __all__ = ["convert", "expand_images", "inspect", "to_png"]
@@ -85,8 +86,6 @@ def _single_target(tensor: str | None, image: Path, spec: TensorSpec) -> Path | 
 def _convert_many(
     images: list[Path], spec: TensorSpec, args: argparse.Namespace, session: Session
 ) -> Outcome[list[Path]]:
-    from tqdm import tqdm
-
     if args.tensor is None:
         raise TensorFileError("--tensor FOLDER is needed to convert several images")
     folder = Path(args.tensor)
@@ -96,14 +95,15 @@ def _convert_many(
     except OSError as error:
         raise TensorFileError(f"cannot create {folder}: {error.strerror or error}") from None
     written = []
-    for image, target in tqdm(
-        list(zip(images, targets, strict=True)), unit="image", file=session.err, disable=None
+    pairs = list(zip(images, targets, strict=True))
+    for image, target in progress(
+        pairs, desc="im2tensor", unit="image", enabled=not args.quiet, file=session.err
     ):
         try:
             tensor = image_to_tensor(image, spec, max_pixels=args.max_pixels)
             written.append(save_tensor(tensor, target))
         except WasinnError as error:
-            tqdm.write(f"im2tensor: error: {error}", file=session.err)
+            note(f"im2tensor: error: {error}", file=session.err)
     report = f"converted {len(written)} of {len(images)} images into {folder}"
     failed = len(images) - len(written)
     problem = f"{failed} of {len(images)} images failed" if failed else None

@@ -13,12 +13,15 @@ from pathlib import Path
 
 from wasinn_nb.errors import GuestError, WasinnError
 
-__all__ = ["example_guest", "example_notebooks", "example_path"]
+__all__ = ["BINDINGS", "bindings", "example_guest", "example_notebooks", "example_path"]
 
 #: Where a wheel keeps its copies (see setup.py).
 PACKAGED = Path(__file__).resolve().parent / "examples"
 #: The repository, when wasinn_nb is imported from a checkout.
 CHECKOUT = Path(__file__).resolve().parents[2]
+#: Our wasi-nn bindings, by guest language: the folder under ``guests/`` and the files a build
+#: needs from it (setup.py copies them into the wheel beside the guests).
+BINDINGS = {"rust": ("nn", ("Cargo.toml", "src/*.rs")), "c": ("nn-c", ("*.h",))}
 
 
 def example_path(kind: str) -> Path | None:
@@ -59,11 +62,30 @@ def example_guest(name: str) -> Path:
     return path
 
 
+def bindings(lang: str) -> Path:
+    """The folder of wasinn-nb's wasi-nn bindings for ``lang``: the ``nn`` crate, or the C header.
+
+    The wheel's copy comes first, then the checkout's ``guests/nn`` or ``guests/nn-c``.
+
+    Example:
+        >>> (bindings("rust") / "Cargo.toml").is_file(), (bindings("c") / "wasi_nn.h").is_file()
+        (True, True)
+
+    Raises:
+        GuestError: If this installation has no bindings for ``lang``.
+    """
+    folder, patterns = BINDINGS[lang]
+    for base in (PACKAGED / "guests", CHECKOUT / "guests"):
+        if all(any((base / folder).glob(pattern)) for pattern in patterns):
+            return base / folder
+    raise GuestError(f"this installation of wasinn-nb has no {lang} wasi-nn bindings: reinstall it")
+
+
 def example_notebooks() -> dict[str, Path]:
     """The walkthrough notebooks, by file name.
 
     Example:
-        >>> "classification.ipynb" in example_notebooks()
+        >>> "road-segmentation.ipynb" in example_notebooks()
         True
 
     Raises:

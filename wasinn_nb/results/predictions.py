@@ -152,6 +152,26 @@ def _background_index(labels: Sequence[str]) -> int | None:
     return names.index("background") if "background" in names else None
 
 
+def _best_class(scores: npt.NDArray[np.floating]) -> npt.NDArray[np.int32]:
+    """``scores.argmax(axis=0)`` as int32, one class plane at a time.
+
+    NumPy's argmax over the first axis of ``(C, H, W)`` copies the scores first (their whole
+    size again, plus an int64 result); this keeps one plane of best scores and the int32 mask.
+    Ties go to the lower class, as with argmax.
+
+    Example:
+        >>> _best_class(np.array([[[1.0, 2.0]], [[1.0, 3.0]]])).tolist()
+        [[0, 1]]
+    """
+    best = scores[0].copy()
+    mask = np.zeros(best.shape, np.int32)
+    for index in range(1, scores.shape[0]):
+        better = scores[index] > best
+        np.copyto(best, scores[index], where=better)
+        mask[better] = index
+    return mask
+
+
 @dataclass(frozen=True)
 class Segmentation(RichDisplay):
     """A per-pixel class mask with its class labels and colours.
@@ -220,7 +240,7 @@ class Segmentation(RichDisplay):
             scores = array[0] if array.ndim == 4 and array.shape[0] == 1 else array
             if scores.ndim != 3:
                 raise ShapeError("segmentation scores", "(1, C, H, W) or (C, H, W)", array.shape)
-            mask, count = scores.argmax(axis=0).astype(np.int32), scores.shape[0]
+            mask, count = _best_class(scores), scores.shape[0]
         elif np.issubdtype(array.dtype, np.integer):
             classes = array[0] if array.ndim == 3 and array.shape[0] == 1 else array
             if classes.ndim != 2:

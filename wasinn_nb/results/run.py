@@ -30,6 +30,8 @@ _PHASE_OF_CALL = {
     "compute_single": "compute",
     "get_output": "get_output",
     "get_output_single": "get_output",
+    "tensor": "set_input",  # wasi:nn (WIT): a tensor's data crossing into the host
+    "tensor_data": "get_output",  # and an output's data crossing back
 }
 
 

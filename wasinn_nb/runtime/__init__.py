@@ -9,6 +9,7 @@ Example:
 """
 
 from wasinn_nb.abi.limits import Limits, format_size, parse_size
+from wasinn_nb.runtime.component_guest import ComponentGuest
 from wasinn_nb.runtime.dirs import DirMapping
 from wasinn_nb.runtime.graphs import GraphCache, RunModels
 from wasinn_nb.runtime.preload import Preload
@@ -16,6 +17,7 @@ from wasinn_nb.runtime.runner import ModuleSource, Runner
 from wasinn_nb.runtime.shared import default_runner, run
 
 __all__ = [
+    "ComponentGuest",
     "DirMapping",
     "GraphCache",
     "Limits",

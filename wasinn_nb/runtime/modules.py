@@ -21,8 +21,9 @@ from wasinn_nb.files import atomic_write
 
 if TYPE_CHECKING:
     from wasmtime import Engine, Module
+    from wasmtime.component import Component
 
-__all__ = ["ModuleCache", "default_cache_dir", "looks_like_wat"]
+__all__ = ["ModuleCache", "default_cache_dir", "is_component", "looks_like_wat"]
 
 _WASM_MAGIC = b"\0asm"
 _CACHE_MAGIC = b"wasinn-cwasm-1\n"
@@ -48,6 +49,25 @@ def looks_like_wat(data: bytes | str) -> bool:
     return text.lstrip().startswith("(")
 
 
+def is_component(data: bytes | str) -> bool:
+    r"""Whether ``data`` is a component (binary or WAT text) rather than a core module.
+
+    A binary says so in bytes 4..8 (version and layer): ``01 00 00 00`` for a core module,
+    ``0d 00 01 00`` for a component.
+
+    Example:
+        >>> is_component(b"\0asm\x0d\0\x01\0"), is_component(b"\0asm\x01\0\0\0")
+        (True, False)
+        >>> is_component(";; a guest\n(component)")
+        True
+    """
+    if isinstance(data, bytes) and data.startswith(_WASM_MAGIC):
+        return data[6:8] == b"\x01\0"
+    text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+    text = re.sub(r";;[^\n]*|\(;.*?;\)", "", text, flags=re.DOTALL).lstrip()
+    return text.startswith("(component")
+
+
 def compile_error(error: Exception) -> str:
     r"""Wasmtime's multi-line compile error as one line, with the WAT line and column if any.
 
@@ -62,16 +82,19 @@ def compile_error(error: Exception) -> str:
 
 
 class ModuleCache:
-    """Compile wasm binaries or WAT text once per engine; remember them in memory and on disk."""
+    """Compile wasm binaries or WAT text once per engine; remember them in memory and on disk.
+
+    Components compile to :class:`wasmtime.component.Component`, core modules to ``Module``.
+    """
 
     def __init__(self, engine: Engine, folder: Path | None) -> None:
         self._engine = engine
         self._folder = folder
-        self._modules: dict[str, Module] = {}
+        self._modules: dict[str, Module | Component] = {}
         self._lock = threading.Lock()
         self._tag = f"wasmtime-{version('wasmtime')}"
 
-    def get(self, source: bytes | str, name: str) -> Module:
+    def get(self, source: bytes | str, name: str) -> Module | Component:
         """The compiled module for wasm bytes or WAT text (``name`` is used in errors)."""
         data = source.encode() if isinstance(source, str) else source
         key = hashlib.sha256(data).hexdigest()
@@ -80,14 +103,17 @@ class ModuleCache:
                 self._modules[key] = self._load(data, key, name)
             return self._modules[key]
 
-    def _load(self, data: bytes, key: str, name: str) -> Module:
+    def _load(self, data: bytes, key: str, name: str) -> Module | Component:
         from wasmtime import Module
+        from wasmtime.component import Component
 
-        cached = self._folder / f"{self._tag}-{key}.cwasm" if self._folder else None
+        kind = Component if is_component(data) else Module
+        prefix = "component-" if kind is Component else ""
+        cached = self._folder / f"{self._tag}-{prefix}{key}.cwasm" if self._folder else None
         payload = _verified(cached) if cached is not None else None
         if payload is not None:
             try:
-                return Module.deserialize(self._engine, payload)
+                return kind.deserialize(self._engine, payload)
             except Exception:  # noqa: S110 - verified but unusable: compile it again
                 pass
         module = self._compile(data, name)
@@ -95,18 +121,22 @@ class ModuleCache:
             self._store(module, cached)
         return module
 
-    def _compile(self, data: bytes, name: str) -> Module:
+    def _compile(self, data: bytes, name: str) -> Module | Component:
         from wasmtime import Module, WasmtimeError
+        from wasmtime.component import Component
 
         if not (data.startswith(_WASM_MAGIC) or looks_like_wat(data)):
             raise GuestError(f"{name} is neither a wasm binary nor WAT text")
+        binary = data if data.startswith(_WASM_MAGIC) else None
         try:
-            return Module(self._engine, data if data.startswith(_WASM_MAGIC) else data.decode())
+            if is_component(data):
+                return Component(self._engine, binary if binary is not None else data.decode())
+            return Module(self._engine, binary if binary is not None else data.decode())
         except WasmtimeError as error:
             raise GuestError(f"cannot compile {name}: {compile_error(error)}") from None
 
     @staticmethod
-    def _store(module: Module, path: Path) -> None:
+    def _store(module: Module | Component, path: Path) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             payload = bytes(module.serialize())

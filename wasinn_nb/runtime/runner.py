@@ -21,6 +21,7 @@ from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.errors import GuestError, SpecError, first_line
 from wasinn_nb.files import read_file
 from wasinn_nb.results import RunResult, Timings
+from wasinn_nb.runtime.components import component_linker, run_export
 from wasinn_nb.runtime.dirs import DirMapping
 from wasinn_nb.runtime.graphs import GraphCache
 from wasinn_nb.runtime.interrupts import GRACE, StopSwitch, Ticker
@@ -30,6 +31,7 @@ from wasinn_nb.runtime.streams import GuestStream, Sink
 
 if TYPE_CHECKING:
     from wasmtime import Module, Store
+    from wasmtime.component import Component
 
 __all__ = ["ModuleSource", "Runner", "stop_all"]
 
@@ -78,8 +80,8 @@ class Runner:
         self.graphs = graphs if graphs is not None else GraphCache()
         self._ticker = Ticker(self.engine)
 
-    def compile(self, module: ModuleSource) -> tuple[Module, str]:
-        """Compile (or fetch from cache) a module given as a path, wasm bytes or WAT text."""
+    def compile(self, module: ModuleSource) -> tuple[Module | Component, str]:
+        """Compile (or fetch from cache) a module or component: a path, wasm bytes or WAT text."""
         if isinstance(module, bytes):
             return self.modules.get(module, "<bytes>"), "<bytes>"
         text = os.fspath(module)
@@ -105,7 +107,7 @@ class Runner:
         stdout: Sink = None,
         stderr: Sink = None,
     ) -> RunResult:
-        """Run a guest's ``_start`` and collect what it did.
+        """Run a guest's ``_start`` (or a component's ``wasi:cli/run``) and collect what it did.
 
         Ctrl-C (or the kernel's interrupt) stops the guest within a second, whatever it is
         doing, and raises ``KeyboardInterrupt`` here.
@@ -224,12 +226,14 @@ class _Job(threading.Thread):
         self.exit_code: int | None = None
         self.error: str | None = None
         self.marks: dict[str, float] = {}
+        self.component: Component | None = None
 
     def run(self) -> None:
         with self.runner._ticker:  # ticks for as long as this guest runs, abandoned or not
             self._work()
 
     def _work(self) -> None:
+        store = None
         try:
             compiled, self.name_shown = self.runner.compile(self.module)
             self.marks["compiled"] = time.perf_counter()
@@ -241,6 +245,9 @@ class _Job(threading.Thread):
         except BaseException as failure:  # re-raised by the caller's thread
             self.failure = failure
         finally:
+            if store is not None and self.component is not None:
+                store.close()  # WASI 0.2's runtime must be dropped here, not at exit
+
             self.host.finish()
             self.done.set()
             _active.pop(self.switch, None)
@@ -264,37 +271,49 @@ class _Job(threading.Thread):
         self.switch.arm(store)
         return store
 
-    def _instantiate(self, store: Store, module: Module) -> Any:
+    def _instantiate(self, store: Store, module: Module | Component) -> Any:
         from wasmtime import Linker, Trap, WasmtimeError
+        from wasmtime.component import Component
 
-        linker = Linker(self.runner.engine)
-        linker.define_wasi()
-        define_clocks(linker, self.switch)
-        self.host.define(linker)
+        if isinstance(module, Component):
+            linker: Any = component_linker(self.runner.engine, self.host)
+            self.component = module
+        else:
+            linker = Linker(self.runner.engine)
+            linker.define_wasi()
+            define_clocks(linker, self.switch)
+            self.host.define(linker)
         try:
             return linker.instantiate(store, module)
         except (Trap, WasmtimeError) as error:
             if self.switch.stopped:  # stopped while a start function ran
                 self.error = self.switch.reason
                 return None
-            raise GuestError(f"cannot instantiate the module: {_cause(error)}") from None
+            kind = "component" if self.component is not None else "module"
+            raise GuestError(f"cannot instantiate the {kind}: {_cause(error)}") from None
 
     def _start(self, store: Store, instance: Any) -> tuple[int | None, str | None]:
         from wasmtime import ExitTrap, Func, Trap, WasmtimeError
 
-        start = instance.exports(store).get("_start")
-        if not isinstance(start, Func):
-            raise GuestError("the module exports no _start function (is it a WASI command?)")
+        if self.component is not None:
+            start: Any = run_export(self.runner.engine, store, self.component, instance)
+        else:
+            start = instance.exports(store).get("_start")
+            if not isinstance(start, Func):
+                raise GuestError("the module exports no _start function (is it a WASI command?)")
         try:
-            start(store)
+            outcome = start(store)
         except ExitTrap as exit_:
             code: int | None = exit_.code
         except (Trap, WasmtimeError) as error:  # and WASI calls from a guest without memory
             if self.switch.stopped:
                 return None, self.switch.reason
-            return None, f"trapped: {_cause(error)}{self._memory_note(store, instance)}"
+            cause = _cause(error)
+            if "fuel allocated for hostcalls" in cause:
+                cause += " (wasmtime lifts at most ~2.7 M list elements per call into the host)"
+            return None, f"trapped: {cause}{self._memory_note(store, instance)}"
         else:
-            code = 0
+            code = 1 if getattr(outcome, "tag", "ok") == "err" else 0
         if self.switch.stopped:  # woken by the stop (a sleep, a cancelled compute), then ended
             return None, self.switch.reason
         return code, None
@@ -303,6 +322,8 @@ class _Job(threading.Thread):
         """A hint when a trap came with the guest's memory near ``--max-memory``."""
         from wasmtime import Memory
 
+        if self.component is not None:
+            return ""  # a component's memories are its own
         memory = instance.exports(store).get("memory")
         if isinstance(memory, Memory) and memory.data_len(store) > 0.9 * self.limits.memory:
             size = format_size(memory.data_len(store))

@@ -7,6 +7,8 @@ fallback of results in notebooks, and the tests.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,8 +23,12 @@ __all__ = [
     "bar_chart",
     "blend",
     "channel_to_image",
+    "clean_label",
     "colorize_mask",
+    "encode_jpeg",
     "encode_png",
+    "figure",
+    "fit",
     "legend",
     "overlay",
     "paint",
@@ -30,7 +36,9 @@ __all__ = [
     "segmentation_picture",
     "side_by_side",
     "tensor_grid",
+    "titled",
     "with_legend",
+    "wrap_text",
 ]
 
 BGRImage = npt.NDArray[np.uint8]
@@ -40,6 +48,10 @@ LEGEND_ROWS = 24
 
 _WHITE = (255, 255, 255)
 _TEXT = (32, 32, 32)
+_FONT = 0  # cv2.FONT_HERSHEY_SIMPLEX, without importing OpenCV at import time
+
+#: A label's leading WordNet id (``n01440764``) or class number, as label files write them.
+_LABEL_PREFIX = re.compile(r"^(?:n\d{8}|\d+)[\s:]+")
 
 
 def colorize_mask(mask: npt.NDArray[np.integer], palette: Palette = DEFAULT_PALETTE) -> BGRImage:
@@ -52,9 +64,17 @@ def colorize_mask(mask: npt.NDArray[np.integer], palette: Palette = DEFAULT_PALE
     """
     if mask.ndim != 2:
         raise ShapeError("mask", "(H, W)", mask.shape)
-    lut = np.array([palette[i].as_bgr() for i in range(int(mask.max(initial=0)) + 1)], np.uint8)
-    colors: BGRImage = lut[mask]
-    return colors
+    count = int(mask.max(initial=0)) + 1
+    lut = np.array([palette[i].as_bgr() for i in range(count)], np.uint8)
+    if count > 256 or int(mask.min(initial=0)) < 0:
+        colors: BGRImage = lut[mask]
+        return colors
+    import cv2  # up to 256 classes: OpenCV's table lookup, many times faster than lut[mask]
+
+    table = np.zeros((1, 256, 3), np.uint8)
+    table[0, :count] = lut
+    classes = cv2.cvtColor(mask.astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    return np.asarray(cv2.LUT(classes, table), np.uint8)
 
 
 def overlay(
@@ -101,10 +121,14 @@ def overlay(
         )
     colors = colorize_mask(mask, palette)
     blended = cv2.addWeighted(base, 1 - alpha, colors, alpha, 0.0)
-    hidden = np.zeros(mask.shape, bool) if visible is None else ~np.isin(mask, list(visible))
-    if background is not None:
-        hidden |= mask == background
-    blended[hidden] = base[hidden]
+    count = int(mask.max(initial=0)) + 1
+    painted = np.ones(count, bool) if visible is None else np.zeros(count, bool)
+    if visible is not None:
+        painted[[i for i in visible if 0 <= i < count]] = True
+    if background is not None and 0 <= background < count:
+        painted[background] = False
+    if not painted.all():  # one table lookup and a masked copy: no boolean fancy indexing
+        cv2.copyTo(base, (~painted[mask]).view(np.uint8), blended)
     return np.asarray(blended, dtype=np.uint8)
 
 
@@ -153,12 +177,61 @@ def segmentation_legend(segmentation: Segmentation) -> BGRImage:
     )  # fmt: skip
 
 
-def segmentation_picture(segmentation: Segmentation) -> BGRImage:
-    """Image | mask | overlay (the mask alone without an image), then the legend (BGR)."""
-    panels = [paint(segmentation)]
-    if segmentation.image is not None:
-        panels = [segmentation.image, panels[0], blend(segmentation)]
-    return with_legend(side_by_side(panels), segmentation_legend(segmentation))
+def segmentation_picture(
+    segmentation: Segmentation, *, title: str = "", panel_width: int = 320
+) -> BGRImage:
+    """Image | mask | overlay (the mask alone without an image), then the legend (BGR).
+
+    Each panel is scaled down to at most ``panel_width`` pixels wide (the mask with nearest
+    neighbours, so its classes stay crisp); ``title`` goes above everything.
+    """
+    import cv2
+
+    mask = segmentation.mask
+    factor = min(1.0, panel_width / mask.shape[1])
+    size = (max(1, round(mask.shape[1] * factor)), max(1, round(mask.shape[0] * factor)))
+    small = segmentation
+    if factor < 1.0:
+        image = segmentation.image
+        small = dataclasses.replace(
+            segmentation,
+            mask=np.asarray(cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST), np.int32),
+            image=None if image is None else fit(image, size[0], size[1]),
+        )
+    panels = [paint(small)]
+    if small.image is not None:
+        panels = [small.image, panels[0], blend(small)]
+    picture = with_legend(side_by_side(panels), segmentation_legend(segmentation))
+    return titled(picture, title) if title else picture
+
+
+def figure(
+    images: Sequence[BGRImage], titles: Sequence[str], *, height: int = 240, title: str = ""
+) -> BGRImage:
+    """Titled panels side by side, each scaled to ``height``, under an optional figure title.
+
+    Example:
+        >>> panels = [np.zeros((10, 10, 3), np.uint8), np.zeros((20, 10, 3), np.uint8)]
+        >>> figure(panels, ["a", "b"], height=40).shape[0] > 40
+        True
+    """
+    import cv2
+
+    if len(images) != len(titles):
+        raise ValueError(f"{len(images)} images but {len(titles)} titles")
+    panels = []
+    for image, name in zip(images, titles, strict=True):
+        width = max(1, round(image.shape[1] * height / image.shape[0]))
+        scaled = np.asarray(
+            cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), np.uint8
+        )
+        panels.append(titled(scaled, name, size=0.5))
+    band = max(p.shape[0] for p in panels)
+    padded = [
+        np.vstack([p, np.full((band - p.shape[0], p.shape[1], 3), 255, np.uint8)]) for p in panels
+    ]
+    row = side_by_side(padded, gap=12)
+    return titled(row, title) if title else row
 
 
 def side_by_side(images: Sequence[BGRImage], *, gap: int = 8) -> BGRImage:
@@ -238,24 +311,124 @@ def with_legend(picture: BGRImage, key: BGRImage, *, gap: int = 8) -> BGRImage:
     return canvas
 
 
-def bar_chart(
-    labels: Sequence[str], scores: Sequence[float], *, color: tuple[int, int, int] = (180, 119, 31)
-) -> BGRImage:
-    """Horizontal bars, one row per label, scaled to the largest score (colour is BGR)."""
+def clean_label(label: str) -> str:
+    """A class label without its index or WordNet id and its synonyms: the name a person reads.
+
+    Example:
+        >>> clean_label("n01440764 tench, Tinca tinca"), clean_label("955 banana")
+        ('tench', 'banana')
+        >>> clean_label("Egyptian cat"), clean_label("class 3")
+        ('Egyptian cat', 'class 3')
+    """
+    text = _LABEL_PREFIX.sub("", label.strip())
+    return text.split(",")[0].strip() or label.strip()
+
+
+def wrap_text(text: str, width: int, *, size: float = 0.45) -> list[str]:
+    """``text`` broken at spaces into lines at most ``width`` pixels wide (a long word stays whole).
+
+    Example:
+        >>> wrap_text("a b", 1000), len(wrap_text("military uniform and more words", 60)) > 1
+        (['a b'], True)
+    """
     import cv2
 
-    row, label_width, bar_width = 24, 260, 220
-    canvas = np.full((row * len(labels) + 6, label_width + bar_width + 70, 3), 255, np.uint8)
-    top_score = max((abs(s) for s in scores), default=1.0) or 1.0
-    for index, (label, score) in enumerate(zip(labels, scores, strict=True)):
-        top = 3 + index * row
-        cv2.putText(canvas, label[:36], (6, top + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, _TEXT, 1,
-                    cv2.LINE_AA)  # fmt: skip
-        length = round(bar_width * max(score, 0.0) / top_score)
-        cv2.rectangle(canvas, (label_width, top + 4), (label_width + length, top + 18), color, -1)
-        cv2.putText(canvas, f"{score:.3f}", (label_width + length + 6, top + 16),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, _TEXT, 1, cv2.LINE_AA)  # fmt: skip
+    lines: list[str] = []
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and cv2.getTextSize(candidate, _FONT, size, 1)[0][0] <= width:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def titled(picture: BGRImage, title: str, *, size: float = 0.6) -> BGRImage:
+    """``picture`` under a white band with ``title`` in it (the canvas widens for a long title).
+
+    Example:
+        >>> titled(np.zeros((10, 20, 3), np.uint8), "x").shape[0] > 10
+        True
+    """
+    import cv2
+
+    color = cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR) if picture.ndim == 2 else picture
+    (text_width, text_height), _ = cv2.getTextSize(title, _FONT, size, 1)
+    band = text_height + 16
+    width = max(color.shape[1], text_width + 12)
+    canvas = np.full((color.shape[0] + band, width, 3), 255, np.uint8)
+    cv2.putText(canvas, title, (6, text_height + 7), _FONT, size, _TEXT, 1, cv2.LINE_AA)
+    canvas[band:, : color.shape[1]] = color
     return canvas
+
+
+def fit(image: BGRImage, max_width: int, max_height: int | None = None) -> BGRImage:
+    """``image`` scaled down (never up) to fit ``max_width`` x ``max_height``, keeping its aspect.
+
+    Example:
+        >>> fit(np.zeros((224, 448, 3), np.uint8), 224).shape
+        (112, 224, 3)
+    """
+    import cv2
+
+    height, width = image.shape[:2]
+    limit = max_height if max_height is not None else max_width
+    factor = min(1.0, max_width / width, limit / height)
+    if factor >= 1.0:
+        return image
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def bar_chart(
+    labels: Sequence[str],
+    scores: Sequence[float],
+    *,
+    title: str = "",
+    thumbnail: BGRImage | None = None,
+    color: tuple[int, int, int] = (180, 119, 31),
+) -> BGRImage:
+    """Horizontal bars on an absolute 0..1 scale with percentages, labels whole (BGR).
+
+    A label wider than the label column wraps onto more lines; a bar is ``score`` of the full
+    track (clipped to 0..1), so a top-1 of 0.4 fills 40 %, not the whole width. With a
+    ``thumbnail`` (the input picture), it sits left of the bars; with a ``title``, above.
+
+    Example:
+        >>> bar_chart(["a", "b"], [1.0, 0.25]).shape[1] > 300
+        True
+    """
+    import cv2
+
+    size, line, label_width, bar_width = 0.45, 17, 300, 240
+    wrapped = [wrap_text(label, label_width, size=size) for label in labels]
+    used = max((cv2.getTextSize(t, _FONT, size, 1)[0][0] for w in wrapped for t in w), default=0)
+    label_width = max(80, min(label_width, used)) + 12
+    heights = [max(24, 8 + line * len(w)) for w in wrapped]
+    left = 0
+    if thumbnail is not None:
+        thumbnail = fit(thumbnail, 128)
+        left = thumbnail.shape[1] + 12
+    width = left + label_width + bar_width + 64
+    height = max(sum(heights) + 6, 0 if thumbnail is None else thumbnail.shape[0] + 6)
+    canvas = np.full((height, width, 3), 255, np.uint8)
+    if thumbnail is not None:
+        canvas[3 : 3 + thumbnail.shape[0], 3 : 3 + thumbnail.shape[1]] = (
+            cv2.cvtColor(thumbnail, cv2.COLOR_GRAY2BGR) if thumbnail.ndim == 2 else thumbnail
+        )
+    top = 3
+    for lines, score, row in zip(wrapped, scores, heights, strict=True):
+        for number, text in enumerate(lines):
+            cv2.putText(canvas, text, (left + 6, top + 16 + number * line), _FONT, size, _TEXT, 1,
+                        cv2.LINE_AA)  # fmt: skip
+        x0, length = left + label_width, round(bar_width * min(max(score, 0.0), 1.0))
+        cv2.rectangle(canvas, (x0, top + 5), (x0 + bar_width - 1, top + 17), (235, 235, 235), -1)
+        if length:
+            cv2.rectangle(canvas, (x0, top + 5), (x0 + length - 1, top + 17), color, -1)
+        cv2.putText(canvas, f"{score:.1%}", (x0 + bar_width + 6, top + 16), _FONT, size, _TEXT,
+                    1, cv2.LINE_AA)  # fmt: skip
+        top += row
+    return titled(canvas, title) if title else canvas
 
 
 def tensor_grid(
@@ -290,6 +463,16 @@ def channel_to_image(
     scaled = (plane - low) * (255.0 / (high - low)) if high > low else np.zeros_like(plane)
     grey: npt.NDArray[np.uint8] = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
     return grey
+
+
+def encode_jpeg(image: BGRImage, *, quality: int = 90) -> bytes:
+    """JPEG bytes of a BGR (or grey) image: several times faster than PNG for photos."""
+    import cv2
+
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
+        raise ShapeError("image", "(H, W) or (H, W, 3) uint8", image.shape)
+    return bytes(data.tobytes())
 
 
 def encode_png(image: BGRImage) -> bytes:
