@@ -230,9 +230,22 @@ class WasinnMagics(Magics):
             self._show_warnings(outcome.warnings, outcome.value)
         if outcome.problem:
             raise UsageError(outcome.problem)
-        if isinstance(outcome.value, RunResult):
-            self._show(outcome.value)
-        return outcome.value if name in _RETURNS_VALUE and not out else None
+        if isinstance(shown, RunResult):
+            self._show(shown)
+            return None
+        return value if name in _RETURNS_VALUE and not out else None
+
+    @staticmethod
+    def _show_warnings(lines: tuple[str, ...], value: Any) -> None:
+        """A compiler's warnings folded away under their count (a short list as plain text)."""
+        import html
+
+        details = [w.details() for w in value.module.warnings] if isinstance(value, Built) else []
+        count = f"{len(lines)} warning{'s' * (len(lines) != 1)}"
+        body = html.escape("\n\n".join(details or lines))
+        folded = f"<details><summary>{count}</summary><pre>{body}</pre></details>"
+        plain = "\n".join([f"{count}:", *(f"  {line}" for line in lines)])
+        display({"text/html": folded, "text/plain": plain}, raw=True)  # type: ignore[no-untyped-call]
 
     def _show(self, result: RunResult) -> None:
         """One display of a run: its summary, and a view of each output it recognises.
