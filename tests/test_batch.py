@@ -7,6 +7,7 @@ items; these tests run 40 (plus a corrupt image and a missing file) to keep CI s
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -135,18 +136,19 @@ def test_an_interrupt_stops_a_process_pool_and_keeps_its_rows(inputs, tmp_path, 
 
     real = api.progress_bar
 
+    @contextlib.contextmanager
     def bar_interrupted_at_item_9(*args, **kwargs):
-        bar = real(*args, **kwargs)
-        update, ticks = bar.update, []
+        with real(*args, **kwargs) as bar:
+            ticks = []
 
-        def tick(n=1):
-            if len(ticks) == 8:
-                raise KeyboardInterrupt
-            ticks.append(n)
-            update(n)
+            class Interrupting:
+                def update(self, n=1):
+                    if len(ticks) == 8:
+                        raise KeyboardInterrupt
+                    ticks.append(n)
+                    return bar.update(n)
 
-        bar.update = tick
-        return bar
+            yield Interrupting()
 
     monkeypatch.setattr(api, "progress_bar", bar_interrupted_at_item_9)
     results = tmp_path / "rows.csv"

@@ -13,10 +13,10 @@ from wasinn_nb.batch.executors import cores, dask_rows, pool_rows, serial_rows
 from wasinn_nb.batch.frame import to_frame
 from wasinn_nb.batch.inputs import Inputs, resolve_inputs
 from wasinn_nb.batch.job import INPUT, Job, Postprocess, Row
-from wasinn_nb.batch.progress import progress as progress_bar
 from wasinn_nb.batch.store import ResultsFile
 from wasinn_nb.errors import SpecError
 from wasinn_nb.im2tensor import TensorSpec
+from wasinn_nb.progress import note, progress_bar
 from wasinn_nb.runtime import Limits
 
 if TYPE_CHECKING:
@@ -147,21 +147,22 @@ def _collect(
     finished = dict(known)
     saved = time.monotonic()
     out = log or sys.stderr
-    bar = progress_bar(total, done=done, file=out, enabled=show)
     try:
-        for row in rows:
-            finished[row["input"]] = row
-            bar.update(1)
-            if store is not None and time.monotonic() - saved > SAVE_EVERY:
-                store.save(list(finished.values()))
-                saved = time.monotonic()
+        with progress_bar(total, desc="batch", unit="item", enabled=show, file=out) as bar:
+            if done:
+                bar.update(done)
+            for row in rows:
+                finished[row["input"]] = row
+                bar.update(1)
+                if store is not None and time.monotonic() - saved > SAVE_EVERY:
+                    store.save(list(finished.values()))
+                    saved = time.monotonic()
     except KeyboardInterrupt:
-        bar.write(f"interrupted: {len(finished) - len(known)} new rows kept", file=out)
+        note(f"interrupted: {len(finished) - len(known)} new rows kept", file=out)
         close = getattr(rows, "close", None)
         if close is not None:
             close()
     finally:
-        bar.close()
         if store is not None:
             store.save(list(finished.values()))
     return finished
