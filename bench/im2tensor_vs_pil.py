@@ -3,6 +3,7 @@
 Both convert the same 1920x1080 JPEG to a 512x896 float32 BGR NCHW tensor (decode, bilinear
 resize, channel swap, transpose, cast), measured in the same run. Prints min/median milliseconds
 and the speed ratio. Run:  python bench/im2tensor_vs_pil.py [IMAGE] [--repeat N]
+(``python -m bench --only im2tensor`` runs it as scenario (e).)
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from wasinn_nb import TensorSpec, image_to_tensor
+
+if TYPE_CHECKING:
+    from bench.harness import Report
 
 DEFAULT_IMAGE = (
     Path(os.environ.get("WASINN_MIRROR", Path(__file__).resolve().parents[2] / "shared/fixtures"))
@@ -41,6 +46,19 @@ def timed(work: Callable[[], object], repeat: int) -> list[float]:
         work()
         times.append((time.perf_counter() - start) * 1e3)
     return times
+
+
+def scenario(report: Report, repeat: int) -> None:
+    """(e) for ``python -m bench``: both pipelines interleaved, PIL + numpy the baseline."""
+    from bench.harness import interleave
+
+    data = DEFAULT_IMAGE.read_bytes()
+    spec = TensorSpec.from_dims("512x896x3xfp32")
+    times = interleave({"pil": lambda: pil_baseline(data),
+                        "ours": lambda: image_to_tensor(data, spec)}, repeat)  # fmt: skip
+    s = "e image to 512x896 f32 tensor"
+    report.add(s, "PIL + numpy", times["pil"])
+    report.add(s, "wasinn_nb.image_to_tensor", times["ours"], "PIL + numpy")
 
 
 def main() -> None:

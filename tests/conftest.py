@@ -26,8 +26,9 @@ def tiny_bgr() -> np.ndarray:
 
 @pytest.fixture(scope="session", autouse=True)
 def _module_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep compiled-module and build caches of the test run out of the user's cache folder."""
+    """Keep the test run's compiled-module, compiled-model and build caches out of the user's."""
     os.environ["WASINN_CACHE_DIR"] = str(tmp_path_factory.mktemp("module-cache"))
+    os.environ["WASINN_MODEL_CACHE_DIR"] = str(tmp_path_factory.mktemp("model-cache"))
     os.environ["WASINN_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
     os.environ["WASINN_BUILD_DIR"] = str(tmp_path_factory.mktemp("builds"))
 

@@ -22,9 +22,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "im2tensor": frozenset({"errors", "enums", "files"}),
     "data": frozenset({"errors", "files", "progress"}),
     "results": frozenset({"errors", "enums"}),
-    "backends": frozenset({"errors", "enums"}),
+    "backends": frozenset({"errors", "enums", "files"}),
     "abi": frozenset({"errors", "enums", "backends", "results"}),
     "runtime": frozenset({"errors", "enums", "files", "backends", "abi", "results"}),
+    "pipeline": frozenset(
+        {"errors", "enums", "files", "data", "backends", "abi", "results", "runtime"}
+    ),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
     "build": frozenset({"errors", "files", "data"}),
     "batch": frozenset(
@@ -54,6 +57,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "viz",
             "batch",
             "build",
+            "pipeline",
         }
     ),
     "cli": frozenset({"errors", "commands"}),
@@ -67,7 +71,7 @@ OWNERS = {
     "traitlets": {"magics", "viz.widgets"},  # the widgets' synced traits
     "ipywidgets": {"viz.widgets"},
     "anywidget": {"viz.widgets"},
-    "wasmtime": {"abi", "runtime"},
+    "wasmtime": {"abi", "runtime", "pipeline"},
     "openvino": {"backends"},
     "onnxruntime": {"backends"},
     "ai_edge_litert": {"backends"},
@@ -156,7 +160,8 @@ def test_imports_point_one_way():
          "viz may not import runtime"),
         ("wasinn_nb.abi.host", "from wasinn_nb.runtime.graphs import GraphCache",
          "abi may not import runtime"),
-        ("wasinn_nb.backends.openvino", "import wasmtime", "only ['abi', 'runtime'] may"),
+        ("wasinn_nb.backends.openvino", "import wasmtime",
+         "only ['abi', 'pipeline', 'runtime'] may"),
         ("wasinn_nb.runtime.runner", "from IPython.display import display",
          "only ['magics'] may"),
         ("wasinn_nb.cli", "from wasinn_nb import runtime", "cli may not import runtime"),

@@ -33,6 +33,16 @@ HELLO = """(module
     (call $exit (i32.const {status}))))
 """
 
+GRAPH = """\
+operations:
+  - {operationType: source, name: photos}
+  - {operationType: map, name: decode, module: %s}
+  - {operationType: sink, name: out}
+connections:
+  - {from: {name: photos}, to: {name: decode}}
+  - {from: {name: decode}, to: {name: out}}
+"""
+
 # (name, arguments with {tmp} for the work folder, expectation: "ok" or a substring of the error)
 CASES = [
     ("im2tensor", "--image {tmp}/photo.png --dims 8x16x3xf32 --tensor {tmp}/t.tensor", "ok"),
@@ -81,6 +91,15 @@ CASES = [
     ("bench zero runs", "{tmp}/hello.wat -n 0", "must be at least 1"),
     ("backends", "", "ok"),
     ("demo into /proc", "--out /proc/nope", "/proc/nope"),
+    ("pipeline", "{tmp}/graph.yaml {tmp}/photo.png --param decode:width=4", "ok"),
+    ("pipeline bad YAML", "{tmp}/bad.yaml {tmp}/photo.png", "bad YAML (line 1, column 15)"),
+    (
+        "pipeline unknown operator",
+        "{tmp}/unknown.yaml {tmp}/photo.png",
+        "unknown operator module 'nope'",
+    ),
+    ("pipeline bad --param", "{tmp}/graph.yaml {tmp}/photo.png --param width=4", "bad --param"),
+    ("pipeline missing input", "{tmp}/graph.yaml {tmp}/nope.png", "cannot read input"),
     ("notebooks", "{tmp}/walkthroughs --force", "ok"),
     ("notebooks into /proc", "/proc/nope", "cannot make /proc/nope"),
     ("notebooks without a folder", "", "the following arguments are required: DIR"),
@@ -100,6 +119,13 @@ HELLO_C = '#include <stdio.h>\n\nint main(void) { puts("hello from C"); return 0
 BROKEN_C = "int main(void) {\n    int count = 1;\n    return count + missing;\n}\n"
 
 
+def _untimed(report: str) -> str:
+    """A report with its measured times blanked (they differ between two runs)."""
+    import re
+
+    return re.sub(r"\d+\.\d+ ms", "… ms", report)
+
+
 def _command(name: str) -> str:
     return name.split()[0]
 
@@ -114,6 +140,9 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ip) -> Path:
     (tmp_path / "hello.wat").write_text(HELLO.format(status=0))
     (tmp_path / "hello.c").write_text(HELLO_C)
     (tmp_path / "broken.c").write_text(BROKEN_C)
+    (tmp_path / "graph.yaml").write_text(GRAPH % "decode")
+    (tmp_path / "unknown.yaml").write_text(GRAPH % "nope")
+    (tmp_path / "bad.yaml").write_text("[operations: {")
     monkeypatch.setenv("WASINN_MIRROR", str(ROAD.parent))
     monkeypatch.chdir(tmp_path)
     magics = ip.magics_manager.registry["WasinnMagics"]
@@ -152,7 +181,7 @@ def test_both_edges_agree(ip, work, capsys, name, line, expected):
     if expected == "ok":
         assert (status, err) == (0, "")
         assert error is None
-        assert printed == out
+        assert _untimed(printed) == _untimed(out)
         return
     assert status != 0 and out == ""
     assert err.count("\n") == 1 and "Traceback" not in err, err
@@ -185,8 +214,19 @@ def test_a_guest_exit_status_is_the_cli_status_and_the_magic_error(ip, work, cap
     assert ip.user_ns["_wasinn"].exit_code == 3
 
 
+def test_a_failed_pipeline_input_is_status_1_and_the_magic_error(ip, work, capsys):
+    args = [str(work / "graph.yaml"), str(work / "photo.png"), str(work / "hello.wat")]
+    status, out, err = _cli("pipeline", args)
+    assert (status, err) == (1, "")
+    assert f"{work / 'hello.wat'}: error: decode: not a JPEG" in out
+    error, printed = _magic(ip, "pipeline", args, capsys)
+    assert _untimed(printed) == _untimed(out)
+    assert error.startswith(f"1 of 2 inputs failed (first: {work / 'hello.wat'}: decode: ")
+    assert [item.ok for item in ip.user_ns["_wasinn"]] == [True, False]
+
+
 @pytest.mark.parametrize(
-    "command", ["run", "im2tensor", "bench", "fetch", "inspect", "build", "batch"]
+    "command", ["run", "im2tensor", "bench", "fetch", "inspect", "build", "pipeline", "batch"]
 )
 def test_help_prints_the_same_options_on_both_edges(ip, work, capsys, command):
     import re

@@ -234,8 +234,8 @@ def test_threads_come_from_the_backend_options(monkeypatch):
     backend = BackendChoice("litert").for_encoding(GraphEncoding.TENSORFLOWLITE)
     graph = backend.load([tiny_model(np.float32)], GraphEncoding.TENSORFLOWLITE,
                          ExecutionTarget.CPU, BackendOptions(threads=1))  # fmt: skip
-    graph.init_context()
-    graph.init_context()
+    both = graph.init_context(), graph.init_context()  # both alive: the second needs a new one
+    assert len(both) == 2
     assert [kw["num_threads"] for kw in made] == [1, 1]  # the check's interpreter, then a new one
 
 
@@ -290,3 +290,32 @@ def test_openvino_failing_on_tflite_names_litert(monkeypatch):
     assert str(caught.value).endswith(
         "(try --backend litert after pip install 'wasinn-nb[tflite]')"
     )
+
+
+def test_a_later_context_reuses_a_free_interpreter_but_never_its_inputs(monkeypatch):
+    import gc
+
+    import wasinn_nb.backends.litert as litert
+
+    made = []
+    real = litert.Interpreter
+    monkeypatch.setattr(litert, "Interpreter", lambda **kw: made.append(kw) or real(**kw))
+    graph = _load(tiny_model(np.float32))
+    first = graph.init_context()
+    first.set_input(0, np.ones((1, 4), np.float32))
+    first.compute()
+    del first
+    gc.collect()
+    again = graph.init_context()  # the first context's interpreter, not a new one
+    assert len(made) == 1
+    with pytest.raises(InvalidInputError, match="inputs not set before compute"):
+        again.compute()
+    resized = graph.init_context()
+    resized.set_input(0, np.ones((3, 4), np.float32))
+    del again, resized
+    gc.collect()
+    fresh = graph.init_context()  # the resized interpreter was not taken back
+    fresh.set_input(0, np.full((1, 4), 5, np.float32))
+    fresh.compute()
+    np.testing.assert_array_equal(fresh.get_output(0), [[10, 10, 10, 10]])
+    assert len(made) == 2

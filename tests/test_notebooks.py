@@ -130,6 +130,11 @@ PRINTS = {
         "the cell's guest and the prebuilt one agree bit for bit; road share 0.19",
         "16 bytes back: 1.5 -2 3.25 42",
     ],
+    "pipeline.ipynb": [
+        "banana.jpg         top-1 955 banana",
+        "parrot.jpg         top-1 89 macaw",
+        "cat.bmp            best 0.8",
+    ],
     "batch.ipynb": [
         "2 error rows",
         "serial, process pool and Dask: identical frames",

@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
@@ -34,7 +33,8 @@ from wasinn_nb.im2tensor import (
     tensor_stats,
     tensor_to_image,
 )
-from wasinn_nb.results import Classification, Prediction, RunResult, Segmentation
+from wasinn_nb.pipeline import Pipeline, run_pipeline
+from wasinn_nb.results import Classification, PipelineResult, Prediction, RunResult, Segmentation
 from wasinn_nb.runtime import Limits, Runner, run
 from wasinn_nb.viz import display as _display  # noqa: F401 - registers the rich displays
 
@@ -46,10 +46,17 @@ def load_ipython_extension(ipython: Any) -> None:
     load(ipython)
 
 
-try:
-    __version__ = version("wasinn-nb")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+def __getattr__(name: str) -> Any:
+    """``__version__``, looked up when asked (importlib.metadata costs ~40 ms at import)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("wasinn-nb")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0.0.0+unknown"
+    raise AttributeError(f"module 'wasinn_nb' has no attribute {name!r}")
+
 
 __all__ = [
     "BackendUnavailableError",
@@ -61,6 +68,8 @@ __all__ = [
     "Interpolation",
     "Layout",
     "Limits",
+    "Pipeline",
+    "PipelineResult",
     "Prediction",
     "ResizeMode",
     "RunResult",
@@ -78,6 +87,7 @@ __all__ = [
     "load_tensor",
     "parse_tensor_name",
     "run",
+    "run_pipeline",
     "save_tensor",
     "tensor_stats",
     "tensor_to_image",

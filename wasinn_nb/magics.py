@@ -45,7 +45,7 @@ _OUT = Option(
 )
 #: Commands whose value is the point of calling them from a notebook: the magic returns it
 #: (and so Jupyter echoes it), unless ``-o NAME`` stores it.
-_RETURNS_VALUE = frozenset({"im2tensor", "fetch", "build", "batch"})
+_RETURNS_VALUE = frozenset({"im2tensor", "fetch", "build", "pipeline", "batch"})
 
 
 def _did_you_mean(value: str, choices: tuple[str, ...], what: str) -> str:

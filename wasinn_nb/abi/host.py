@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from wasinn_nb.abi.limits import Limits, format_size
 from wasinn_nb.abi.memory import GuestMemory
+from wasinn_nb.abi.wasi import signature
 from wasinn_nb.abi.wasi_nn import FUNCTIONS, MODULE, NnErrno, decode_tensor_type
 from wasinn_nb.backends.base import Context, Graph
 from wasinn_nb.backends.options import (
@@ -139,11 +140,9 @@ class WasiNnHost:
 
     def define(self, linker: Linker) -> None:
         """Define every ``wasi_ephemeral_nn`` function on ``linker``."""
-        from wasmtime import FuncType, ValType
-
         for name, count in FUNCTIONS.items():
-            signature = FuncType([ValType.i32()] * count, [ValType.i32()])
-            linker.define_func(MODULE, name, signature, self._entry(name), access_caller=True)
+            linker.define_func(MODULE, name, signature(linker, ("i32",) * count), self._entry(name),
+                               access_caller=True)  # fmt: skip
 
     def _entry(self, name: str) -> Callable[..., int]:
         method = getattr(self, f"_{name}")
@@ -193,13 +192,16 @@ class WasiNnHost:
         index: int,
         array: npt.NDArray[np.generic],
     ) -> None:
-        """Keep ``array`` for the result (replacing an older one) while the budget allows."""
+        """Keep a copy of ``array`` for the result (replacing an older one) if it fits.
+
+        Nothing is copied when the run records nothing or the copy would not fit the budget.
+        """
         key = (context, index)
         old = table.get(key)
         self.recorded_bytes -= old.array.nbytes if old is not None else 0
         if self.record and self.recorded_bytes + array.nbytes <= self.limits.tensor_bytes:
             self.recorded_bytes += array.nbytes
-            table[key] = TensorRecord(context, index, array)  # keeps the first read's place
+            table[key] = TensorRecord(context, index, array.copy())  # keeps the first's place
         elif old is not None:
             del table[key]
 
@@ -330,7 +332,7 @@ class WasiNnHost:
         memory.write(buffer, raw, "output buffer")
         memory.write_u32(written, raw.nbytes, "bytes written")
         if self.record:
-            self._record(self.outputs, context, index, array.copy())
+            self._record(self.outputs, context, index, array)
 
     _get_output_single = _get_output
 
@@ -367,7 +369,14 @@ def _utf8(memory: GuestMemory, pointer: int, length: int) -> str:
 def _read_tensor(
     memory: GuestMemory, pointer: int, graph: Graph, index: int, budget: int
 ) -> npt.NDArray[np.generic]:
-    """Decode a 20-byte tensor record and copy its data (at most ``budget`` bytes) out."""
+    """Decode a 20-byte tensor record: its data (at most ``budget`` bytes) as a view.
+
+    The data stays in guest memory (copied only when it is not aligned for its type).
+
+    The view is valid while the run lasts: the engine reads it during ``compute``, which runs
+    while the guest waits, and wasmtime never moves a linear memory that grows (it reserves
+    the whole 4 GiB address range up front). Recorded inputs are copied (``_record``).
+    """
     dims_ptr, dims_len, type_word, data_ptr, data_len = memory.read_u32s(pointer, 5, "tensor")
     if dims_len > MAX_DIMS:
         raise AbiError(
@@ -394,7 +403,9 @@ def _read_tensor(
             NnErrno.TOO_LARGE,
         )
     try:
-        array: npt.NDArray[np.generic] = data.copy().view(dtype.numpy).reshape(dims)
+        aligned = data.ctypes.data % dtype.numpy.itemsize == 0
+        array: npt.NDArray[np.generic] = (data if aligned else data.copy()).view(dtype.numpy)
+        array = array.reshape(dims)
     except ValueError:  # e.g. an empty tensor whose other dims overflow numpy's shape limits
         shape = "x".join(map(str, dims))
         raise AbiError(

@@ -24,6 +24,7 @@ TFLite frontend stays selectable (``--backend openvino``).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +41,9 @@ from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import BackendError, InvalidInputError, UnsupportedError
 
 __all__ = ["LiteRtBackend", "LiteRtContext", "LiteRtGraph", "create"]
+
+#: Interpreters a graph keeps for later contexts (one per concurrent run, say).
+_FREE_INTERPRETERS = 2
 
 #: Element types a LiteRT tensor may have here (numpy names); others are refused at load.
 _DTYPES = frozenset(
@@ -71,12 +75,14 @@ def _info(detail: dict[str, Any]) -> TensorInfo:
 class LiteRtContext:
     """One LiteRT interpreter: inputs copied in by index, outputs copied out."""
 
-    def __init__(self, graph: LiteRtGraph, interpreter: Any) -> None:
+    def __init__(self, graph: LiteRtGraph, interpreter: Any, use: _Use) -> None:
         self._graph = graph
         self._interpreter = interpreter
+        self._use = use
         self._inputs = interpreter.get_input_details()
         self._outputs = interpreter.get_output_details()
         self._computed = False
+        self._given: set[int] = set()
 
     def set_input(self, index: int, tensor: npt.NDArray[np.generic]) -> None:
         """Copy ``tensor`` into input ``index`` (resizing it where the model allows)."""
@@ -94,6 +100,7 @@ class LiteRtContext:
             raise InvalidInputError(
                 f"input {index} ({info.name!r}): {litert_reason(error)}"
             ) from None
+        self._given.add(index)
         self._computed = False
 
     def _resize(self, index: int, info: TensorInfo, shape: tuple[int, ...]) -> None:
@@ -105,6 +112,7 @@ class LiteRtContext:
             want = "x".join("?" if d is None else str(d) for d in declared)
             got = "x".join(map(str, shape))
             raise InvalidInputError(f"input {index} ({info.name!r}) has shape {want}, got {got}")
+        self._use.resized = True  # this interpreter no longer has the model's shapes: not reused
         try:
             self._interpreter.resize_tensor_input(self._inputs[index]["index"], shape, strict=True)
             self._interpreter.allocate_tensors()
@@ -117,7 +125,12 @@ class LiteRtContext:
         self._outputs = self._interpreter.get_output_details()
 
     def compute(self) -> None:
-        """Run the interpreter on the inputs set so far."""
+        """Run the interpreter on the inputs (all of them: it may hold an earlier run's)."""
+        missing = [
+            i.name or str(n) for n, i in enumerate(self._graph.inputs) if n not in self._given
+        ]
+        if missing:
+            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
         try:
             self._interpreter.invoke()
         except (RuntimeError, ValueError) as error:
@@ -153,16 +166,33 @@ class LiteRtGraph:
         ]  # fmt: skip
         if refused:
             raise UnsupportedError(f"LiteRT model has tensors wasi-nn cannot carry: {refused[0]}")
-        self._spare: Any = first  # the interpreter made to check the model serves one context
+        # Interpreters free for a new context: the one made to check the model, then those of
+        # contexts that are gone (building one costs ms: allocation, the XNNPACK delegate).
+        self._free: list[Any] = [first]
         self._lock = threading.Lock()
 
     def init_context(self) -> LiteRtContext:
-        """A context with its own interpreter."""
+        """A context with its own interpreter (a free one, else a new one)."""
         with self._lock:
-            interpreter, self._spare = self._spare, None
+            interpreter = self._free.pop() if self._free else None
         if interpreter is None:
             interpreter = _interpreter(self._model, self._threads)
-        return LiteRtContext(self, interpreter)
+        use = _Use()
+        context = LiteRtContext(self, interpreter, use)
+        weakref.finalize(context, self._release, interpreter, use)
+        return context
+
+    def _release(self, interpreter: Any, use: _Use) -> None:
+        """Take back the interpreter of a context that is gone, unless it was resized."""
+        with self._lock:
+            if not use.resized and len(self._free) < _FREE_INTERPRETERS:
+                self._free.append(interpreter)
+
+
+class _Use:
+    """What a context did to its interpreter that rules out reusing it."""
+
+    resized = False
 
 
 def _interpreter(model: bytes, threads: int | None) -> Any:

@@ -8,7 +8,9 @@ is set to errors only, so its warnings do not flood stderr.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,12 @@ import onnxruntime as ort
 from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends._reason import onnxruntime_reason
 from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
+from wasinn_nb.backends.compiled_cache import (
+    CompiledCache,
+    cache_key,
+    default_model_cache,
+    this_cpu,
+)
 from wasinn_nb.backends.model_safety import check_onnx
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
@@ -108,6 +116,10 @@ class OnnxRuntimeBackend:
     name = "onnxruntime"
     encodings = frozenset({GraphEncoding.ONNX})
 
+    def __init__(self, cache: CompiledCache | None = None) -> None:
+        #: Where optimized models are kept between processes (None: optimize every time).
+        self.cache = cache
+
     @property
     def version(self) -> str:
         """The ONNX Runtime version."""
@@ -164,15 +176,46 @@ class OnnxRuntimeBackend:
         session_options.add_session_config_entry("session.load_model_format", "ONNX")
         if options.threads is not None:
             session_options.intra_op_num_threads = options.threads
-        try:
-            session = ort.InferenceSession(builders[0], session_options, providers=providers)
-        except Exception as error:  # onnxruntime raises its own untyped exception classes
-            raise BackendError(
-                f"ONNX Runtime cannot load the model: {onnxruntime_reason(error)}"
-            ) from None
+        key = None
+        if self.cache is not None:
+            settings = {"providers": providers, "threads": options.threads, "cpu": this_cpu()}
+            key = cache_key(self.name, self.version, builders, settings)
+            optimized = self._cached(key, session_options, providers)
+            if optimized is not None:
+                return OnnxRuntimeGraph(optimized)
+        with tempfile.TemporaryDirectory(prefix="wasinn-") as folder:
+            written = Path(folder) / "optimized.onnx"
+            if key is not None:
+                session_options.optimized_model_filepath = str(written)
+            try:
+                session = ort.InferenceSession(builders[0], session_options, providers=providers)
+            except Exception as error:  # onnxruntime raises its own untyped exception classes
+                raise BackendError(
+                    f"ONNX Runtime cannot load the model: {onnxruntime_reason(error)}"
+                ) from None
+            if key is not None and self.cache is not None and written.is_file():
+                self.cache.put(key, written.read_bytes())
         return OnnxRuntimeGraph(session)
+
+    def _cached(self, key: str, session_options: Any, providers: list[str]) -> Any:
+        """A session on the model this backend optimized earlier (any process), if cached.
+
+        The optimized model was made from bytes that passed ``check_onnx``; it is loaded with
+        graph optimizations off (they are done).
+        """
+        blob = self.cache.get(key) if self.cache is not None else None
+        if blob is None:
+            return None
+        session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(blob, session_options, providers=providers)
+        except Exception:  # not a model this ONNX Runtime can load: optimize again
+            session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            if self.cache is not None:
+                self.cache.discard(key)
+            return None
 
 
 def create() -> OnnxRuntimeBackend:
-    """The backend instance the registry shares."""
-    return OnnxRuntimeBackend()
+    """The backend instance the registry shares (with the on-disk optimized-model cache)."""
+    return OnnxRuntimeBackend(default_model_cache())

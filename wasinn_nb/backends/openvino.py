@@ -27,6 +27,7 @@ graph). The archive goes through the same file-operator checks as the pytorch ba
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 import threading
@@ -42,6 +43,12 @@ from wasinn_nb.backends._common import check_index, check_input
 from wasinn_nb.backends._reason import openvino_reason, switch_hint
 from wasinn_nb.backends._torchscript import forward_inputs, import_torch, load_torchscript
 from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
+from wasinn_nb.backends.compiled_cache import (
+    CompiledCache,
+    cache_key,
+    default_model_cache,
+    this_cpu,
+)
 from wasinn_nb.backends.model_safety import check_onnx
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.enums import DType, ExecutionTarget, GraphEncoding
@@ -180,8 +187,10 @@ class OpenVinoBackend:
          GraphEncoding.TENSORFLOW, GraphEncoding.PYTORCH, GraphEncoding.AUTODETECT}
     )  # fmt: skip
 
-    def __init__(self) -> None:
+    def __init__(self, cache: CompiledCache | None = None) -> None:
         self.core = ov.Core()
+        #: Where compiled models are kept between processes (None: compile every time).
+        self.cache = cache
 
     @property
     def version(self) -> str:
@@ -209,7 +218,50 @@ class OpenVinoBackend:
                 raise InvalidInputError(f"pytorch models take 1 builder, got {len(builders)}")
             module = load_torchscript(bytes(builders[0]))
             return OpenVinoTorchGraph(self, module, device, options)
-        return self.compile(self._read(builders, encoding), device, encoding, options)
+        key = self._cache_key(builders, encoding, device, options)
+        graph = self._import(key, device, options) if key is not None else None
+        if graph is None:
+            graph = self.compile(self._read(builders, encoding), device, encoding, options)
+            if key is not None:
+                self._export(key, graph)
+        return graph
+
+    def _cache_key(
+        self,
+        builders: Sequence[bytes],
+        encoding: GraphEncoding,
+        device: str,
+        options: BackendOptions,
+    ) -> str | None:
+        if self.cache is None:
+            return None
+        settings = {"encoding": encoding.name, "device": device, "cpu": this_cpu(),
+                    **_config(device, options)}  # fmt: skip
+        return cache_key(self.name, self.version, builders, settings)
+
+    def _import(self, key: str, device: str, options: BackendOptions) -> OpenVinoGraph | None:
+        """The graph compiled earlier (by any process) under ``key``, if the cache has it."""
+        cache = self.cache
+        blob = cache.get(key) if cache is not None else None
+        if blob is None:
+            return None
+        try:
+            return OpenVinoGraph(self.core.import_model(io.BytesIO(blob), device,
+                                                        _config(device, options)))  # fmt: skip
+        except Exception:  # another OpenVINO build's blob, or one it cannot read: compile
+            if cache is not None:
+                cache.discard(key)
+            return None
+
+    def _export(self, key: str, graph: OpenVinoGraph) -> None:
+        if self.cache is None:
+            return
+        stream = io.BytesIO()
+        try:
+            graph.compiled.export_model(stream)
+        except Exception:  # a device that cannot export: nothing to cache
+            return
+        self.cache.put(key, stream.getvalue())
 
     def compile(
         self, model: Any, device: str, encoding: GraphEncoding, options: BackendOptions
@@ -386,5 +438,5 @@ def _config(device: str, options: BackendOptions) -> dict[str, Any]:
 
 
 def create() -> OpenVinoBackend:
-    """The backend instance the registry shares."""
-    return OpenVinoBackend()
+    """The backend instance the registry shares (with the on-disk compiled-model cache)."""
+    return OpenVinoBackend(default_model_cache())

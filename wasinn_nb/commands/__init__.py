@@ -13,7 +13,18 @@ Example:
 
 from __future__ import annotations
 
-from wasinn_nb.commands import batch, bench, build, demo, fetch, models, notebooks, run, tensors
+from wasinn_nb.commands import (
+    batch,
+    bench,
+    build,
+    demo,
+    fetch,
+    models,
+    notebooks,
+    pipeline,
+    run,
+    tensors,
+)
 from wasinn_nb.commands import options as o
 from wasinn_nb.commands.base import Command, Outcome, Session
 
@@ -40,6 +51,8 @@ COMMANDS: dict[str, Command] = {
                 o.NOTEBOOKS_OPTIONS, notebooks.notebooks),
         Command("batch", "run a guest over many inputs (locally or on Dask) into a table",
                 o.BATCH_OPTIONS, batch.batch),
+        Command("pipeline", "run a graph of wasm operators (YAML) over inputs, every stage timed",
+                o.PIPELINE_OPTIONS, pipeline.pipeline),
         Command("bench", "time a guest's phases against calling its backend directly",
                 o.BENCH_OPTIONS, bench.bench),
         Command("backends", "list inference backends: version, devices, encodings", (),

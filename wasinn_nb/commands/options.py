@@ -46,6 +46,7 @@ __all__ = [
     "MODULE",
     "NORMALIZE_OPTIONS",
     "NOTEBOOKS_OPTIONS",
+    "PIPELINE_OPTIONS",
     "PRELOAD_OPTIONS",
     "QUIET",
     "REPEAT",
@@ -722,3 +723,44 @@ PRELOAD_OPTIONS: tuple[Option, ...] = (
         TARGETS,
     ),
 )
+
+
+def _picked(options: tuple[Option, ...], *flags: str) -> tuple[Option, ...]:
+    """The options among ``options`` whose first flag is one of ``flags`` (in that order)."""
+    by_flag = {option.flags[0]: option for option in options}
+    return tuple(by_flag[flag] for flag in flags)
+
+
+PIPELINE_OPTIONS: tuple[Option, ...] = (
+    Option(("graph",), {"metavar": "GRAPH.yaml", "help": "graph definition (operations, "
+                        "connections, moduleConfigurations), as Azure IoT Operations writes them"}),
+    Option(
+        ("inputs",),
+        {
+            "nargs": "+",
+            "metavar": "INPUT",
+            "help": "files fed to the source as bytes, one item each (a folder: its files)",
+        },
+    ),
+    Option(
+        ("--param",),
+        {
+            "action": "append",
+            "default": [],
+            "dest": "params",
+            "metavar": "OPERATION:KEY=VALUE",
+            "help": "set a module parameter (VALUE @FILE: the file's text); repeatable",
+        },
+    ),
+    Option(
+        ("--item-timeout",),
+        {
+            "type": _typed(parse_timeout, "timeout"),
+            "metavar": "SECONDS",
+            "help": "fail an input that takes longer (the others still run)",
+        },
+    ),
+    *_picked(GUEST_OPTIONS, "--nn-preload", "-S", "--backend", "--timeout", "--threads",
+             "--precision", "--performance-hint", "--providers", "--max-memory",
+             "--max-model-bytes", "--max-tensor-bytes"),
+)  # fmt: skip

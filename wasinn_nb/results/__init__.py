@@ -11,6 +11,7 @@ Example:
 """
 
 from wasinn_nb.results.palette import DEFAULT_PALETTE, ROAD_LABELS, ROAD_PALETTE, Color, Palette
+from wasinn_nb.results.pipeline import PipelineItem, PipelineResult, StageRecord
 from wasinn_nb.results.predictions import (
     Classification,
     Prediction,
@@ -29,9 +30,12 @@ __all__ = [
     "Classification",
     "Color",
     "Palette",
+    "PipelineItem",
+    "PipelineResult",
     "Prediction",
     "RunResult",
     "Segmentation",
+    "StageRecord",
     "TensorRecord",
     "Timings",
     "dequantize",

@@ -58,6 +58,7 @@ class GraphCache:
             raise SpecError("the graph cache needs room for at least 1 graph")
         self._graphs: OrderedDict[_Key, tuple[Graph, int]] = OrderedDict()
         self._preloads: dict[str, Preload] = {}
+        self._digests: dict[tuple[object, ...], str] = {}  # preload files' signature -> digest
         self._lock = threading.Lock()
         self.max_graphs, self.max_bytes = max_graphs, max_bytes
         for preload in preloads:
@@ -108,13 +109,46 @@ class GraphCache:
         ``builders`` may be views of guest memory: they are hashed in place and copied only
         when the model has to be compiled.
         """
-        backend = choice.for_encoding(encoding)
-        digest = hashlib.sha256()
         arrays = [np.frombuffer(b, np.uint8) if isinstance(b, bytes) else b for b in builders]
-        for array in arrays:
-            digest.update(array.size.to_bytes(8, "little"))
-            digest.update(np.ascontiguousarray(array).data)
-        key = (backend.name, encoding, target, options, digest.hexdigest())
+        return self._load(arrays, _digest(arrays), encoding, target, choice, options)
+
+    def load_preload(
+        self, preload: Preload, choice: BackendChoice, options: BackendOptions
+    ) -> Graph:
+        """The compiled graph of a named model, reading and hashing its files only if needed.
+
+        They are read when they changed (size, mtime or inode) since the last time, or when
+        the graph is not cached.
+        """
+        signature = preload.signature()
+        digest = self._digests.get(signature)
+        if digest is not None:
+            key = (choice.for_encoding(preload.encoding).name, preload.encoding, preload.target,
+                   options, digest)  # fmt: skip
+            with self._lock:
+                if key in self._graphs:
+                    self._graphs.move_to_end(key)
+                    return self._graphs[key][0]
+        arrays = [np.frombuffer(b, np.uint8) for b in preload.read()]
+        digest = _digest(arrays)
+        graph = self._load(arrays, digest, preload.encoding, preload.target, choice, options)
+        with self._lock:
+            if len(self._digests) >= 4 * self.max_graphs:
+                self._digests.clear()
+            self._digests[signature] = digest
+        return graph
+
+    def _load(
+        self,
+        arrays: list[npt.NDArray[np.uint8]],
+        digest: str,
+        encoding: GraphEncoding,
+        target: ExecutionTarget,
+        choice: BackendChoice,
+        options: BackendOptions,
+    ) -> Graph:
+        backend = choice.for_encoding(encoding)
+        key = (backend.name, encoding, target, options, digest)
         with self._lock:
             if key in self._graphs:
                 self._graphs.move_to_end(key)
@@ -180,10 +214,16 @@ class RunModels:
         preload = self._named.get(name)
         if preload is None:
             raise ModelNotFoundError(name, sorted(self._named))
-        chosen = options or self.options
-        return self._cache.load(
-            preload.read(), preload.encoding, preload.target, self._choice, chosen
-        )
+        return self._cache.load_preload(preload, self._choice, options or self.options)
+
+
+def _digest(arrays: Sequence[npt.NDArray[np.uint8]]) -> str:
+    """The sha256 naming these builders (each one's length, then its bytes)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(array.size.to_bytes(8, "little"))
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
 
 
 def _check_files(preload: Preload) -> None:

@@ -20,6 +20,7 @@ import ctypes
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ __all__ = ["GRACE", "MAX_TIMEOUT", "TICK", "StopSwitch", "Ticker", "check_timeou
 
 TICK = 0.01  # seconds per epoch tick while any run is active
 GRACE = 0.5  # seconds a tripped run may take to wind down before its worker is abandoned
+LINGER = 0.25  # seconds the epoch thread outlives the last run (the next one reuses it)
 MAX_TIMEOUT = 30 * 24 * 3600.0  # a month: longer is a typo, not a plan
 
 
@@ -153,33 +155,54 @@ class StopSwitch:
 
 
 class Ticker:
-    """Advances the engine's epoch every :data:`TICK` seconds while some run is active."""
+    """Advances the engine's epoch every :data:`TICK` seconds while some run is active.
+
+    Its thread lingers :data:`LINGER` seconds after the last run ends, so that back-to-back
+    runs (a notebook cell in a loop, a benchmark) do not each start a thread.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._users = 0
         self._lock = threading.Lock()
-        self._wake = threading.Event()
+        self._running = False
+        self._idle_since = 0.0
 
     def __enter__(self) -> Ticker:
         with self._lock:
             self._users += 1
-            if self._users == 1:
-                self._wake = threading.Event()
-                threading.Thread(
-                    target=self._tick, args=(self._wake,), name="wasinn-epoch", daemon=True
-                ).start()
+            if not self._running:
+                self._running = True
+                threading.Thread(target=_tick, args=(weakref.ref(self),), name="wasinn-epoch",
+                                 daemon=True).start()  # fmt: skip
         return self
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._users -= 1
             if self._users == 0:
-                self._wake.set()
+                self._idle_since = time.monotonic()
 
-    def _tick(self, wake: threading.Event) -> None:
-        while not wake.wait(TICK):
-            try:
-                self._engine.increment_epoch()
-            except ValueError:  # the engine was closed (the runner, or the process, is ending)
-                return
+    def tick(self) -> bool:
+        """One tick: advance the epoch; False when the thread should end (idle, or closed)."""
+        with self._lock:
+            if self._users == 0 and time.monotonic() - self._idle_since > LINGER:
+                self._running = False
+                return False
+        try:
+            self._engine.increment_epoch()
+        except ValueError:  # the engine was closed (the runner, or the process, is ending)
+            with self._lock:
+                self._running = False
+            return False
+        return True
+
+
+def _tick(ticker: weakref.ref[Ticker]) -> None:
+    """The epoch thread: holds its ticker weakly, so a dropped runner frees its engine now."""
+    while True:
+        time.sleep(TICK)
+        alive = ticker()
+        if alive is None or not alive.tick():
+            return
+        del alive

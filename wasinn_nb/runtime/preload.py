@@ -64,6 +64,21 @@ class Preload:
         encoding, target = GraphEncoding.parse(parts[1]), ExecutionTarget.parse(parts[2])
         return cls(parts[0], encoding, target, tuple(Path(p) for p in parts[3:]))
 
+    def signature(self) -> tuple[object, ...]:
+        """What identifies the files' current contents cheaply.
+
+        Each one's path, device, inode, size and modification time: a rewrite or a
+        replacement changes it.
+        """
+        try:
+            stats = [path.stat() for path in self.paths]
+        except OSError as error:
+            raise SpecError(
+                f"preload {self.name!r}: cannot read {error.filename}: {error.strerror}"
+            ) from None
+        return tuple((str(p), s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns)
+                     for p, s in zip(self.paths, stats, strict=True))  # fmt: skip
+
     def read(self) -> list[bytes]:
         """The builder bytes: each file's contents, in order."""
         try:

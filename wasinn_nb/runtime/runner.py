@@ -74,6 +74,9 @@ class Runner:
 
         config = Config()
         config.epoch_interruption = True
+        # The host hands engines zero-copy views of guest memory (set_input): a linear memory
+        # must stay where it is when it grows (it does within the default 4 GiB reservation).
+        config.memory_may_move = False
         self.engine = Engine(config)
         folder = default_cache_dir() if cache_dir == "default" else cache_dir
         self.modules = ModuleCache(self.engine, Path(folder) if folder is not None else None)

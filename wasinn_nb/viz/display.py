@@ -20,14 +20,23 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from wasinn_nb.results import PHASES, Classification, RunResult, Segmentation
+from wasinn_nb.results import (
+    PHASES,
+    Classification,
+    PipelineItem,
+    PipelineResult,
+    RunResult,
+    Segmentation,
+)
 from wasinn_nb.results.display import register_renderer
 from wasinn_nb.results.palette import DEFAULT_PALETTE, ROAD_LABELS, ROAD_PALETTE, Palette
+from wasinn_nb.results.pipeline import StageRecord, describe_value
 
 __all__ = [
     "KNOWN_OUTPUTS",
     "classification_bundle",
     "input_picture",
+    "pipeline_bundle",
     "recognize",
     "run_result_bundle",
     "segmentation_bundle",
@@ -272,6 +281,55 @@ def _chart(result: Classification) -> npt.NDArray[np.uint8]:
     return render.bar_chart(labels, [p.score for p in top], title=_top_title(result))
 
 
+def pipeline_bundle(result: PipelineResult | PipelineItem, **kwargs: Any) -> dict[str, Any]:
+    """A table: one row per input, one cell per stage (value, verdict, time; images shown)."""
+    items = result.items if isinstance(result, PipelineResult) else (result,)
+    rows = []
+    for item in items:
+        cells = "".join(_stage_cell(stage) for stage in item.stages)
+        status = "" if item.ok else f"<br><b style='color:#b00'>{html.escape(item.error or '')}</b>"
+        rows.append(f"<tr><th align=left valign=top>{html.escape(item.source)}{status}</th>"
+                    f"{cells}</tr>")  # fmt: skip
+    caption = html.escape(repr(result))
+    table = f"<table><caption>{caption}</caption>{''.join(rows)}</table>"
+    return {"text/plain": repr(result), "text/html": table}
+
+
+def _stage_cell(stage: StageRecord) -> str:
+    head = f"<b>{html.escape(stage.operation)}</b> <small>{stage.kind}"
+    head += f" · {stage.seconds * 1e3:.1f} ms</small>" if stage.seconds else "</small>"
+    if stage.error is not None:
+        body = f"<span style='color:#b00'>{html.escape(stage.error)}</span>"
+    elif stage.verdict is not None and stage.kind == "filter" and not stage.verdict:
+        body = "dropped"
+    else:
+        body = _value_html(stage.value)
+        if stage.verdict is not None:
+            body = f"{stage.verdict} · {body}"
+    return f"<td valign=top>{head}<br>{body}</td>"
+
+
+def _value_html(value: bytes | npt.NDArray[Any] | None) -> str:
+    """An image tensor as a thumbnail, text as text, anything else as its summary."""
+    from wasinn_nb.viz.render import encode_png
+
+    if isinstance(value, np.ndarray) and value.dtype == np.uint8:
+        picture = (
+            value.reshape(value.shape[-3:]) if value.ndim == 4 and value.shape[0] == 1 else value
+        )
+        if picture.ndim == 3 and picture.shape[-1] == 3 and min(picture.shape[:2]) >= 8:
+            png = base64.b64encode(encode_png(picture[..., ::-1].copy())).decode("ascii")
+            return f"<img width=96 src='data:image/png;base64,{png}'><br>{describe_value(value)}"
+    if isinstance(value, bytes):
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        if text and len(text) <= 2000 and all(c.isprintable() or c in "\n\t" for c in text):
+            return f"<pre style='margin:0'>{html.escape(text)}</pre>"
+    return html.escape(describe_value(value))
+
+
 def _widgets() -> Any:
     from wasinn_nb.viz import widgets
 
@@ -300,3 +358,5 @@ def _bundle(
 register_renderer(Classification, classification_bundle)
 register_renderer(Segmentation, segmentation_bundle)
 register_renderer(RunResult, run_result_bundle)
+register_renderer(PipelineResult, pipeline_bundle)
+register_renderer(PipelineItem, pipeline_bundle)
