@@ -704,9 +704,9 @@ def run_notebook(
     if labels:
         check_labels_not_clipped(page, ".jp-NotebookPanel")
     first = page.locator(".jp-NotebookPanel .jp-OutputArea-output .widget-vbox").first
-    if first.count():
+    if first.count():  # the first view; a notebook without one is shown where it ended
         first.scroll_into_view_if_needed()
-        page.screenshot(path=shots / f"notebook-{Path(name).stem}.png")
+    page.screenshot(path=shots / f"notebook-{Path(name).stem}.png")
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
     return f"{name} {seconds:.0f} s" + (f" ({labels} TopK labels unclipped)" if labels else "")

@@ -30,6 +30,19 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "viz": frozenset({"errors", "enums", "results", "im2tensor"}),
     "build": frozenset({"errors", "files", "data"}),
+    "batch": frozenset(
+        {
+            "errors",
+            "enums",
+            "files",
+            "progress",
+            "data",
+            "results",
+            "backends",
+            "runtime",
+            "im2tensor",
+        }
+    ),
     "commands": frozenset(
         {
             "errors",
@@ -42,6 +55,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "backends",
             "runtime",
             "viz",
+            "batch",
             "build",
             "pipeline",
         }
@@ -62,6 +76,12 @@ OWNERS = {
     "onnxruntime": {"backends"},
     "ai_edge_litert": {"backends"},
     "torch": {"backends"},
+    "pandas": {"batch"},
+    "dask": {"batch"},
+    "distributed": {"batch"},
+    "pyarrow": {"batch"},
+    "cloudpickle": {"batch"},
+    "matplotlib": {"viz"},
 }
 
 
@@ -145,6 +165,10 @@ def test_imports_point_one_way():
         ("wasinn_nb.runtime.runner", "from IPython.display import display",
          "only ['magics'] may"),
         ("wasinn_nb.cli", "from wasinn_nb import runtime", "cli may not import runtime"),
+        ("wasinn_nb.viz.summary", "from wasinn_nb.batch import to_frame",
+         "viz may not import batch"),
+        ("wasinn_nb.runtime.runner", "import pandas", "only ['batch'] may"),
+        ("wasinn_nb.batch.api", "import matplotlib.pyplot", "only ['viz'] may"),
     ],
 )  # fmt: skip
 def test_the_rule_catches_backward_imports(module, source, expected):

@@ -74,6 +74,20 @@ CASES = [
     ("run misspelt flag", "{tmp}/hello.wat --dri {tmp}", "--dri {tmp}; did you mean --dir? (see"),
     ("fetch misspelt flags", "--lsit --mirorr=x", "did you mean --list or --mirror?"),
     ("run unknown backend", "{tmp}/hello.wat --backend tensorrt", "unknown backend 'tensorrt'"),
+    ("batch", "{tmp}/hello.wat -i {tmp}/photo.png -i {tmp}/gone.png --workers 1 -q", "ok"),
+    ("batch a folder as module", "{tmp} -i {tmp} -q", "is a folder"),
+    ("batch bad module", "{tmp}/photo.png -i {tmp} -q", "is neither a wasm binary nor WAT text"),
+    ("batch missing module", "{tmp}/missing.wasm -i {tmp}/photo.png -q", "cannot read module"),
+    ("batch no inputs", "{tmp}/hello.wat -i {tmp}/*.gif -q", "no inputs match"),
+    ("batch without inputs", "{tmp}/hello.wat", "arguments are required: -i/--inputs"),
+    ("batch bad results file", "{tmp}/hello.wat -i {tmp} --results {tmp}/r.xlsx", "use .parquet"),
+    ("batch zero workers", "{tmp}/hello.wat -i {tmp} --workers 0", "must be at least 1"),
+    ("batch bad spec", "{tmp}/hello.wat -i {tmp} --spec 8x8", "bad dims '8x8'"),
+    (
+        "batch unreachable scheduler",
+        "{tmp}/hello.wat -i {tmp} --scheduler tcp://127.0.0.1:9",
+        "cannot reach the Dask scheduler at tcp://127.0.0.1:9",
+    ),
     ("bench zero runs", "{tmp}/hello.wat -n 0", "must be at least 1"),
     ("backends", "", "ok"),
     ("demo into /proc", "--out /proc/nope", "/proc/nope"),
@@ -212,7 +226,7 @@ def test_a_failed_pipeline_input_is_status_1_and_the_magic_error(ip, work, capsy
 
 
 @pytest.mark.parametrize(
-    "command", ["run", "im2tensor", "bench", "fetch", "inspect", "build", "pipeline"]
+    "command", ["run", "im2tensor", "bench", "fetch", "inspect", "build", "pipeline", "batch"]
 )
 def test_help_prints_the_same_options_on_both_edges(ip, work, capsys, command):
     import re

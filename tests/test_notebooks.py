@@ -135,6 +135,12 @@ PRINTS = {
         "parrot.jpg         top-1 89 macaw",
         "cat.bmp            best 0.8",
     ],
+    "batch.ipynb": [
+        "2 error rows",
+        "serial, process pool and Dask: identical frames",
+        "interrupted after 10 rows; the rerun took those from rows.parquet",
+        "%wasinn batch: ",
+    ],
 }
 
 

@@ -45,7 +45,7 @@ _OUT = Option(
 )
 #: Commands whose value is the point of calling them from a notebook: the magic returns it
 #: (and so Jupyter echoes it), unless ``-o NAME`` stores it.
-_RETURNS_VALUE = frozenset({"im2tensor", "fetch", "build", "pipeline"})
+_RETURNS_VALUE = frozenset({"im2tensor", "fetch", "build", "pipeline", "batch"})
 
 
 def _did_you_mean(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -94,6 +94,12 @@ class WasinnMagics(Magics):
     )
     providers = Unicode(
         None, allow_none=True, config=True, help="ONNX Runtime providers, comma-separated."
+    )
+    scheduler = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="Dask scheduler address %wasinn batch runs on (e.g. tcp://host:8786); None: locally.",
     )
     show = Unicode("widget", config=True, help="How results display: widget, png, text or none.")
     traceback = Bool(False, config=True, help="Full tracebacks instead of one-line errors.")
@@ -202,7 +208,8 @@ class WasinnMagics(Magics):
         providers = parse_names(self.providers) if self.providers else None
         defaults = {"backend": self.backend, "timeout": self.timeout, "mirror": self.mirror,
                     "target": self.target, "threads": self.threads, "precision": self.precision,
-                    "performance_hint": self.performance_hint, "providers": providers}  # fmt: skip
+                    "performance_hint": self.performance_hint, "providers": providers,
+                    "scheduler": self.scheduler}  # fmt: skip
         for key, value in defaults.items():
             if getattr(args, key, ...) is None:
                 setattr(args, key, value)

@@ -8,12 +8,13 @@ as :class:`~wasinn_nb.errors.WasinnError`; the edges translate them with
 Example:
     >>> from wasinn_nb.commands import COMMANDS
     >>> sorted(COMMANDS)[:4]
-    ['backends', 'bench', 'build', 'demo']
+    ['backends', 'batch', 'bench', 'build']
 """
 
 from __future__ import annotations
 
 from wasinn_nb.commands import (
+    batch,
     bench,
     build,
     demo,
@@ -48,6 +49,8 @@ COMMANDS: dict[str, Command] = {
                 o.DEMO_OPTIONS, demo.demo),
         Command("notebooks", "copy the walkthrough notebooks into a folder (then: jupyter lab DIR)",
                 o.NOTEBOOKS_OPTIONS, notebooks.notebooks),
+        Command("batch", "run a guest over many inputs (locally or on Dask) into a table",
+                o.BATCH_OPTIONS, batch.batch),
         Command("pipeline", "run a graph of wasm operators (YAML) over inputs, every stage timed",
                 o.PIPELINE_OPTIONS, pipeline.pipeline),
         Command("bench", "time a guest's phases against calling its backend directly",

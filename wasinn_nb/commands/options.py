@@ -33,6 +33,7 @@ from wasinn_nb.im2tensor.spec import parse_dims
 from wasinn_nb.runtime import parse_size
 
 __all__ = [
+    "BATCH_OPTIONS",
     "BENCH_OPTIONS",
     "BUILD_CELL_OPTIONS",
     "BUILD_OPTIONS",
@@ -639,6 +640,67 @@ TRACEBACK = Option(
 )
 
 BENCH_OPTIONS: tuple[Option, ...] = (*RUN_OPTIONS, REPEAT, QUIET)
+
+#: ``batch``: a run's options, plus the inputs and where and how to run them.
+BATCH_OPTIONS: tuple[Option, ...] = (
+    *RUN_OPTIONS,
+    Option(
+        ("-i", "--inputs"),
+        {
+            "action": "append",
+            "required": True,
+            "metavar": "PATH",
+            "help": "a folder, a glob such as 'photos/*.jpg', or a file; repeatable. Each item "
+            "is one run; {input} in ARGS is its path as the guest sees it (appended when absent; "
+            "write {{input}} in %%wasinn, where IPython expands {name})",
+        },
+    ),
+    Option(
+        ("--results",),
+        {
+            "metavar": "FILE",
+            "help": "keep the rows in this .parquet or .csv file as they come (rewritten "
+            "atomically); a rerun skips the inputs it already has",
+        },
+    ),
+    Option(
+        ("--workers",),
+        {
+            "type": _typed(parse_count, "workers"),
+            "metavar": "N",
+            "help": "processes to run items on (default: one per core; 1: serially, in this "
+            "process)",
+        },
+    ),
+    Option(
+        ("--scheduler",),
+        {
+            "metavar": "ADDRESS",
+            "help": "run on this Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of locally; "
+            "its workers must see the same paths",
+        },
+    ),
+    Option(
+        ("--chunk",),
+        {
+            "type": _typed(parse_count, "chunk"),
+            "metavar": "N",
+            "help": "items sent to a worker at a time (default: about 4 chunks per worker)",
+        },
+    ),
+    Option(
+        ("--spec",),
+        {
+            "type": _typed(lambda text: parse_dims(text) and text, "dims"),
+            "metavar": "HxWxCxTYPE",
+            "help": "convert each image to a tensor file of these dims first (with --color, "
+            "--layout) and pass that file as {input}",
+        },
+    ),
+    COLOR,
+    LAYOUT,
+    Option(("-q", "--quiet"), {"action": "store_true", "help": "no progress bar"}),
+)
 
 PRELOAD_OPTIONS: tuple[Option, ...] = (
     Option(("name",), {"metavar": "NAME", "help": "the name guests pass to load_by_name"}),

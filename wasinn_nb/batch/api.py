@@ -1,0 +1,168 @@
+"""``map_guest``: run a guest over many inputs, here, on a process pool or on Dask."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from wasinn_nb.backends.options import BackendOptions
+from wasinn_nb.batch.executors import cores, dask_rows, pool_rows, serial_rows
+from wasinn_nb.batch.frame import to_frame
+from wasinn_nb.batch.inputs import Inputs, resolve_inputs
+from wasinn_nb.batch.job import INPUT, Job, Postprocess, Row
+from wasinn_nb.batch.store import ResultsFile
+from wasinn_nb.errors import SpecError
+from wasinn_nb.im2tensor import TensorSpec
+from wasinn_nb.progress import note, progress_bar
+from wasinn_nb.runtime import Limits
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["map_guest"]
+
+#: Seconds between rewrites of the results file while a batch runs.
+SAVE_EVERY = 2.0
+
+
+def map_guest(
+    module: str | os.PathLike[str] | bytes,
+    inputs: Inputs,
+    *,
+    args: Sequence[str] = (INPUT,),
+    dirs: Iterable[str] = (),
+    preload: Iterable[str] = (),
+    spec: TensorSpec | None = None,
+    backend: str | None = None,
+    postprocess: Postprocess | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    results: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+    backend_options: BackendOptions | None = None,
+    chunk: int | None = None,
+    progress: bool = True,
+    log: TextIO | None = None,
+) -> pd.DataFrame:
+    """Run a guest on every input; one DataFrame row per input, in input order.
+
+    Each item is one run of the guest (a fresh instance: a WASI command runs once), with the
+    item's folder readable at ``/input`` and ``{input}`` in ``args`` replaced by the item's
+    path there. A worker keeps the compiled module and the compiled models between items. A
+    failing item becomes a row with a one-line ``error``; Ctrl-C stops the batch and returns
+    the rows finished so far (``frame.attrs["interrupted"]`` is then True). With ``results``,
+    rows are written to that file as they come, and a rerun skips the inputs it already has.
+
+    Args:
+        module: The guest: a ``.wasm`` path, wasm bytes or WAT text.
+        inputs: A folder, a glob (``"photos/*.jpg"``), a list of paths or a DataFrame column.
+        args: The guest's arguments, with ``{input}`` (appended when absent).
+        dirs: Other folders the guest may use (``DIR``, ``GUEST:HOST``, ``HOST::GUEST``, +``:ro``).
+        preload: Named models, ``NAME:ENCODING:TARGET:PATH…``.
+        spec: Convert each image to a tensor file with this spec and pass that file instead.
+        backend: Run every model on this backend (default: per encoding).
+        postprocess: ``f(RunResult)`` → the item's result: a dict (its keys become columns) or
+            any value (a ``result`` column). Default: a classifier's top-K (``label``,
+            ``score``, ``top_labels``…) or a segmenter's class ``shares``.
+        workers: Processes to use: ``None`` for one per core, 1 to run here, serially.
+        client: A ``dask.distributed.Client``: run on its cluster instead (``workers`` is
+            then ignored). Workers must see the same paths (a shared file system).
+        results: A ``.parquet`` or ``.csv`` file to keep the rows in and resume from.
+        timeout: Seconds each item may take.
+        env: Environment variables for the guest (none by default).
+        limits: What each run may use.
+        backend_options: Engine settings. Pool and Dask workers use 1 inference thread each
+            unless ``threads`` is set here.
+        chunk: Items sent to a worker at a time (default: about 4 chunks per worker).
+        progress: Show a progress bar.
+        log: Where the progress bar goes (default: stderr).
+
+    Returns:
+        A DataFrame: ``input``, ``exit_code``, ``error``, the result's columns, then
+        ``time_<phase>`` seconds (see :data:`~wasinn_nb.batch.TIMING_COLUMNS`).
+
+    Raises:
+        GuestError: If the module cannot be read or compiled.
+        SpecError: For bad options, no inputs, or a missing folder or model.
+
+    Example:
+        >>> guest = '''(module (memory (export "memory") 1) (func (export "_start")))'''
+        >>> frame = map_guest(guest, ["a.jpg"], workers=1, progress=False)
+        >>> frame[["input", "exit_code", "error"]].to_dict("records")
+        [{'input': 'a.jpg', 'exit_code': None, 'error': 'cannot read input a.jpg: no such file'}]
+    """
+    if workers is not None and workers < 1:
+        raise SpecError(f"workers must be at least 1, got {workers}")
+    job = Job.build(module, args=args, dirs=tuple(dirs), preload=tuple(preload), spec=spec,
+                    backend=backend, postprocess=postprocess, timeout=timeout,
+                    env=tuple((env or {}).items()),
+                    limits=limits or Limits(),
+                    backend_options=backend_options or BackendOptions())  # fmt: skip
+    items = resolve_inputs(inputs)
+    store = ResultsFile(results) if results is not None else None
+    known = {row["input"]: row for row in store.load()} if store is not None else {}
+    unique = list(dict.fromkeys(items))
+    todo = [item for item in unique if item not in known]
+    count = cores() if workers is None else workers
+    rows = _rows(job, todo, count, client, chunk)
+    finished = _collect(rows, known, store, len(unique) - len(todo), len(unique), progress, log)
+    frame = to_frame([finished[item] for item in items if item in finished])
+    frame.attrs.update(resumed=len(unique) - len(todo),
+                       interrupted=any(item not in finished for item in unique))  # fmt: skip
+    return frame
+
+
+def _rows(job: Job, todo: list[str], workers: int, client: Any, chunk: int | None) -> Iterator[Row]:
+    """The rows of ``todo`` from the right executor."""
+    if not todo:
+        return iter(())
+    if client is not None:
+        size = chunk or _chunk(len(todo), max(1, len(client.scheduler_info()["workers"])))
+        return dask_rows(job, todo, client, size)
+    if workers == 1 or len(todo) == 1:
+        return serial_rows(job, todo)
+    return pool_rows(job, todo, workers, chunk or _chunk(len(todo), workers))
+
+
+def _chunk(count: int, workers: int) -> int:
+    """About four chunks per worker, at most 16 items each."""
+    return max(1, min(16, count // (4 * workers)))
+
+
+def _collect(
+    rows: Iterator[Row],
+    known: Mapping[str, Row],
+    store: ResultsFile | None,
+    done: int,
+    total: int,
+    show: bool,
+    log: TextIO | None,
+) -> dict[str, Row]:
+    """Take rows as they come, saving them now and then; on Ctrl-C keep what is finished."""
+    finished = dict(known)
+    saved = time.monotonic()
+    out = log or sys.stderr
+    try:
+        with progress_bar(total, desc="batch", unit="item", enabled=show, file=out) as bar:
+            if done:
+                bar.update(done)
+            for row in rows:
+                finished[row["input"]] = row
+                bar.update(1)
+                if store is not None and time.monotonic() - saved > SAVE_EVERY:
+                    store.save(list(finished.values()))
+                    saved = time.monotonic()
+    except KeyboardInterrupt:
+        note(f"interrupted: {len(finished) - len(known)} new rows kept", file=out)
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+    finally:
+        if store is not None:
+            store.save(list(finished.values()))
+    return finished
