@@ -10,7 +10,7 @@ Scenarios (each against its baseline, measured interleaved in the same run):
 * ``im2tensor``: (e) im2tensor vs PIL + numpy;
 * ``throughput``: (f) N back-to-back runs and 2 concurrent runs;
 * ``wasi``: road-seg's WASI file I/O alone, a WAT probe under wasinn and the wasmtime CLI;
-* ``display``: (g) showing a road result (``bench/display.py``, when present).
+* ``display``: (g) showing a road result vs an argmax of its scores (``bench/display.py``).
 
 Prints a Markdown table (median, p10, p90, ratio to the baseline) and the goals, and writes
 JSON (default ``artifacts/bench/bench.json``, git-ignored). ``--quick`` takes under 3 minutes.
