@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -11,7 +11,7 @@ from wasinn_nb.backends.base import TensorInfo
 from wasinn_nb.enums import ExecutionTarget, GraphEncoding
 from wasinn_nb.errors import InvalidInputError, UnsupportedError
 
-__all__ = ["check_index", "check_input", "single_cpu_model"]
+__all__ = ["check_all_set", "check_index", "check_input", "single_cpu_model"]
 
 
 def single_cpu_model(
@@ -48,6 +48,20 @@ def check_index(index: int, infos: Sequence[TensorInfo], kind: str) -> TensorInf
     if not 0 <= index < len(infos):
         raise InvalidInputError(f"{kind} index {index} is out of range: the model has {len(infos)}")
     return infos[index]
+
+
+def check_all_set(infos: Sequence[TensorInfo], given: Container[int]) -> None:
+    """Raise InvalidInputError naming the declared inputs whose index is not in ``given``.
+
+    Example:
+        >>> check_all_set([TensorInfo("x", None, (1,)), TensorInfo("y", None, (1,))], {0})
+        Traceback (most recent call last):
+        ...
+        wasinn_nb.errors.InvalidInputError: inputs not set before compute: y
+    """
+    missing = [info.name or str(n) for n, info in enumerate(infos) if n not in given]
+    if missing:
+        raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
 
 
 def check_input(index: int, info: TensorInfo, tensor: npt.NDArray[np.generic]) -> None:

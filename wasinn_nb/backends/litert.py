@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from ai_edge_litert.interpreter import Interpreter
 
-from wasinn_nb.backends._common import check_index, single_cpu_model
+from wasinn_nb.backends._common import check_all_set, check_index, single_cpu_model
 from wasinn_nb.backends._reason import litert_reason, switch_hint
 from wasinn_nb.backends.base import DEFAULT_OPTIONS, Quantization, TensorInfo
 from wasinn_nb.backends.options import BackendOptions
@@ -126,11 +126,7 @@ class LiteRtContext:
 
     def compute(self) -> None:
         """Run the interpreter on the inputs (all of them: it may hold an earlier run's)."""
-        missing = [
-            i.name or str(n) for n, i in enumerate(self._graph.inputs) if n not in self._given
-        ]
-        if missing:
-            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
+        check_all_set(self._graph.inputs, self._given)
         try:
             self._interpreter.invoke()
         except (RuntimeError, ValueError) as error:

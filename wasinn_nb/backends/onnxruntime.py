@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
-from wasinn_nb.backends._common import check_index, check_input
+from wasinn_nb.backends._common import check_all_set, check_index, check_input
 from wasinn_nb.backends._reason import onnxruntime_reason
 from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
 from wasinn_nb.backends.compiled_cache import (
@@ -71,9 +71,8 @@ class OnnxRuntimeContext:
 
     def compute(self) -> None:
         """Run the session on the bound inputs."""
-        missing = [i.name for i in self._graph.inputs if i.name not in self._feeds]
-        if missing:
-            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
+        inputs = self._graph.inputs
+        check_all_set(inputs, {n for n, info in enumerate(inputs) if info.name in self._feeds})
         try:
             self._outputs = self._graph.session.run(None, self._feeds, self._options)
         except Exception as error:  # onnxruntime raises its own untyped exception classes

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import openvino as ov
 
-from wasinn_nb.backends._common import check_index, check_input
+from wasinn_nb.backends._common import check_all_set, check_index, check_input
 from wasinn_nb.backends._reason import openvino_reason, switch_hint
 from wasinn_nb.backends._torchscript import forward_inputs, import_torch, load_torchscript
 from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
@@ -139,11 +139,7 @@ class OpenVinoContext:
 
     def compute(self) -> None:
         """Run the model on the bound inputs (all of them: OpenVINO would read unset memory)."""
-        missing = [
-            i.name or str(n) for n, i in enumerate(self._graph.inputs) if n not in self._inputs
-        ]
-        if missing:
-            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
+        check_all_set(self._graph.inputs, self._inputs)
         try:
             self._request.infer()
         except RuntimeError as error:
@@ -348,9 +344,7 @@ class OpenVinoTorchContext:
 
     def compute(self) -> None:
         """Convert and compile for these input shapes (once per graph), then infer."""
-        missing = [i.name for n, i in enumerate(self._graph.inputs) if n not in self._arrays]
-        if missing:
-            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
+        check_all_set(self._graph.inputs, self._arrays)
         arrays = [self._arrays[n] for n in range(len(self._graph.inputs))]
         compiled = self._graph.compiled_for(arrays)
         request = self._requests.get(id(compiled))

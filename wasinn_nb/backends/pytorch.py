@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from wasinn_nb.backends._common import check_index, single_cpu_model
+from wasinn_nb.backends._common import check_all_set, check_index, single_cpu_model
 from wasinn_nb.backends._reason import torch_reason
 from wasinn_nb.backends._torchscript import forward_inputs, load_torchscript
 from wasinn_nb.backends.base import DEFAULT_OPTIONS, TensorInfo
@@ -77,9 +77,7 @@ class TorchContext:
 
     def compute(self) -> None:
         """Call ``forward`` on the bound inputs, without autograd."""
-        missing = [i.name for n, i in enumerate(self._graph.inputs) if n not in self._inputs]
-        if missing:
-            raise InvalidInputError(f"inputs not set before compute: {', '.join(missing)}")
+        check_all_set(self._graph.inputs, self._inputs)
         self._graph.apply_threads()
         arguments = [self._inputs[n] for n in range(len(self._graph.inputs))]
         try:
