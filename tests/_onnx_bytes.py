@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from wasinn_nb.data.embed import uleb
+
 VARINT, LEN, FIXED32 = 0, 2, 5
 UINT8, FLOAT, BOOL, INT64 = 2, 1, 9, 7  # TensorProto.DataType
 EXTERNAL = 1  # TensorProto.DataLocation
@@ -16,13 +18,8 @@ A_INT, A_TENSOR, A_GRAPH, A_TENSORS, A_GRAPHS, A_SPARSE, A_SPARSES = 2, 4, 5, 9,
 
 
 def varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+    """A protobuf varint: the LEB128 of the value as 64 bits (negative ints take 10 bytes)."""
+    return uleb(value & ((1 << 64) - 1))
 
 
 def tag(number: int, wire: int) -> bytes:
