@@ -19,7 +19,7 @@ import ctypes
 import functools
 import itertools
 from collections.abc import Callable
-from importlib.metadata import version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,7 +36,20 @@ _VAL_SIZE, _VAL_OFFSET = 32, 8
 
 
 def wasmtime_version() -> str:
-    """The installed wasmtime-py version."""
+    """The installed wasmtime-py's version, from its dist-info folder's name when there is one.
+
+    Cheaper than ``importlib.metadata`` (about 40 ms to import) on a command line's start.
+
+    Example:
+        >>> wasmtime_version().count(".") >= 2
+        True
+    """
+    import wasmtime
+
+    for info in Path(wasmtime.__file__).parent.parent.glob("wasmtime-*.dist-info"):
+        return info.name[len("wasmtime-") : -len(".dist-info")]
+    from importlib.metadata import version
+
     return version("wasmtime")
 
 

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wasinn_nb.abi.canon import wasmtime_version
 from wasinn_nb.errors import GuestError, first_line
 from wasinn_nb.files import atomic_write
 
@@ -34,24 +35,6 @@ def default_cache_dir() -> Path:
 
     configured = os.environ.get("WASINN_CACHE_DIR")
     return Path(configured) if configured else user_cache_path("wasinn-nb") / "modules"
-
-
-def wasmtime_version() -> str:
-    """The installed wasmtime-py's version, from its dist-info folder's name when there is one.
-
-    Cheaper than ``importlib.metadata`` (about 40 ms to import) on a command line's start.
-
-    Example:
-        >>> wasmtime_version().count(".") >= 2
-        True
-    """
-    import wasmtime
-
-    for info in Path(wasmtime.__file__).parent.parent.glob("wasmtime-*.dist-info"):
-        return info.name[len("wasmtime-") : -len(".dist-info")]
-    from importlib.metadata import version
-
-    return version("wasmtime")
 
 
 def looks_like_wat(data: bytes | str) -> bool:
