@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wasinn_nb.enums import ColorOrder, DType, Interpolation, Layout, ResizeMode
 from wasinn_nb.errors import (
@@ -33,10 +33,12 @@ from wasinn_nb.im2tensor import (
     tensor_stats,
     tensor_to_image,
 )
-from wasinn_nb.pipeline import Pipeline, run_pipeline
 from wasinn_nb.results import Classification, PipelineResult, Prediction, RunResult, Segmentation
 from wasinn_nb.runtime import Limits, Runner, run
 from wasinn_nb.viz import display as _display  # noqa: F401 - registers the rich displays
+
+if TYPE_CHECKING:  # imported when first used (see __getattr__): they cost start-up time
+    from wasinn_nb.pipeline import Pipeline, run_pipeline
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -47,7 +49,17 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    """``__version__``, looked up when asked (importlib.metadata costs ~40 ms at import)."""
+    """``__version__`` (importlib.metadata costs ~40 ms) and the pipeline API, when asked.
+
+    Example:
+        >>> import wasinn_nb
+        >>> wasinn_nb.Pipeline.__module__
+        'wasinn_nb.pipeline.run'
+    """
+    if name in ("Pipeline", "run_pipeline"):
+        from wasinn_nb import pipeline
+
+        return getattr(pipeline, name)
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 
