@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wasinn_nb.backends.options import BackendOptions
-from wasinn_nb.batch.executors import cores, dask_rows, pool_rows, serial_rows
+from wasinn_nb.batch.executors import chunk_sizes, cores, dask_rows, pool_rows, serial_rows
 from wasinn_nb.batch.frame import to_frame
 from wasinn_nb.batch.inputs import Inputs, resolve_inputs
 from wasinn_nb.batch.job import INPUT, Job, Postprocess, Row
@@ -78,7 +78,8 @@ def map_guest(
         limits: What each run may use.
         backend_options: Engine settings. Pool and Dask workers use 1 inference thread each
             unless ``threads`` is set here.
-        chunk: Items sent to a worker at a time (default: about 4 chunks per worker).
+        chunk: Items sent to a worker at a time (default: chunks that shrink from 16
+            items to 1 as the batch goes, so the workers finish together).
         progress: Show a progress bar.
         log: Where the progress bar goes (default: stderr).
 
@@ -122,16 +123,18 @@ def _rows(job: Job, todo: list[str], workers: int, client: Any, chunk: int | Non
     if not todo:
         return iter(())
     if client is not None:
-        size = chunk or _chunk(len(todo), max(1, len(client.scheduler_info()["workers"])))
-        return dask_rows(job, todo, client, size)
+        count = max(1, len(client.scheduler_info()["workers"]))
+        return dask_rows(job, todo, client, _sizes(len(todo), count, chunk))
     if workers == 1 or len(todo) == 1:
         return serial_rows(job, todo)
-    return pool_rows(job, todo, workers, chunk or _chunk(len(todo), workers))
+    return pool_rows(job, todo, workers, _sizes(len(todo), workers, chunk))
 
 
-def _chunk(count: int, workers: int) -> int:
-    """About four chunks per worker, at most 16 items each."""
-    return max(1, min(16, count // (4 * workers)))
+def _sizes(count: int, workers: int, chunk: int | None) -> list[int]:
+    """Chunks of ``chunk`` items, or shrinking ones (:func:`chunk_sizes`) by default."""
+    if chunk is None:
+        return chunk_sizes(count, workers)
+    return [chunk] * (count // chunk) + ([count % chunk] if count % chunk else [])
 
 
 def _collect(

@@ -1,26 +1,37 @@
 """Where items run: in this process, in a local process pool, or on a Dask cluster.
 
-Each yields rows in input order. Pool and Dask workers unpack the job once and keep its
-compiled module and models warm (:func:`~wasinn_nb.batch.job.warm`); the pool itself stays up
-between batches, as a Dask cluster does.
+Each yields rows in input order. Pool and Dask workers get the job once, unpack it once and
+keep its compiled module and models warm (:func:`~wasinn_nb.batch.job.warm`); chunks name the
+job by its key. The pool itself stays up between batches, as a Dask cluster does. Chunks shrink
+towards the end of a batch (:func:`chunk_sizes`), so that no worker is left with a long last
+chunk while the others have nothing to do.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import math
 import multiprocessing
 import os
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
-from wasinn_nb.batch.job import Job, Row, dumps, run_item, warm
+from wasinn_nb.batch.job import Job, Row, dumps, job_key, run_item, warm
 from wasinn_nb.errors import first_line
 
-__all__ = ["chunks", "cores", "dask_rows", "pool_rows", "serial_rows", "shutdown_pools"]
+__all__ = ["chunk_sizes", "chunks", "cores", "dask_rows", "pool_rows", "serial_rows",
+           "shutdown_pools"]  # fmt: skip
+
+#: Most items in one chunk; chunks are cut to about 1/(CHUNKS_PER_WORKER x workers) of what is left.
+MAX_CHUNK = 16
+CHUNKS_PER_WORKER = 4
 
 
 def cores() -> int:
@@ -31,25 +42,56 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def chunks(items: Sequence[str], size: int) -> list[list[str]]:
-    """``items`` cut into lists of ``size`` (the last may be shorter).
+def chunk_sizes(count: int, workers: int, *, largest: int = MAX_CHUNK) -> list[int]:
+    """How many of ``count`` items each chunk takes: a share of what is left, so they shrink.
+
+    Each chunk is 1/(4 x ``workers``) of the items not yet given out, at most ``largest`` and
+    at least 1: early chunks are large (little overhead), the last ones single items, so the
+    workers finish together.
+
+    Example:
+        >>> chunk_sizes(40, 2)
+        [5, 5, 4, 4, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1]
+    """
+    sizes: list[int] = []
+    left = count
+    while left > 0:
+        size = max(1, min(largest, math.ceil(left / (CHUNKS_PER_WORKER * workers))))
+        sizes.append(size)
+        left -= size
+    return sizes
+
+
+def chunks(items: Sequence[str], sizes: Sequence[int] | int) -> list[list[str]]:
+    """``items`` cut into lists of these ``sizes`` (or of one size; the last may be shorter).
 
     Example:
         >>> chunks(["a", "b", "c"], 2)
         [['a', 'b'], ['c']]
+        >>> chunks(["a", "b", "c"], [2, 1])
+        [['a', 'b'], ['c']]
     """
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+    if isinstance(sizes, int):
+        sizes = [sizes] * math.ceil(len(items) / sizes)
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(list(items[start : start + size]))
+        start += size
+    return [part for part in parts if part]
 
 
 def serial_rows(job: Job, items: Sequence[str]) -> Iterator[Row]:
-    """Run every item here, one after the other, on the shared runner."""
-    state = warm(dumps(job))
+    """Run every item here, one after the other, on the shared batch runner."""
+    payload = dumps(job)
+    state = warm(job_key(payload), payload)
     for item in items:
         yield run_item(state, item)
 
 
-def _run_chunk(payload: bytes, items: list[str]) -> list[Row]:
-    state = warm(payload)
+def _run_chunk(key: str, payload: bytes | str, items: list[str]) -> list[Row]:
+    """A worker's part: the job's bytes, or the file holding them (read if the job is new here)."""
+    source = payload if isinstance(payload, bytes) else Path(payload).read_bytes
+    state = warm(key, source)
     return [run_item(state, item) for item in items]
 
 
@@ -94,35 +136,52 @@ def _forget(pool: ProcessPoolExecutor) -> None:
                 del _pools[key]
 
 
-def pool_rows(job: Job, items: Sequence[str], workers: int, chunk: int) -> Iterator[Row]:
+@contextlib.contextmanager
+def _job_file(payload: bytes) -> Iterator[str]:
+    """The job's bytes in a private file for the pool's workers, removed when the batch ends."""
+    handle, path = tempfile.mkstemp(prefix="wasinn-job-", suffix=".pickle")  # mode 0600
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+        yield path
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def pool_rows(job: Job, items: Sequence[str], workers: int, sizes: Sequence[int]) -> Iterator[Row]:
     """Run the items on a warm pool of ``workers`` processes; rows come back in input order.
 
-    The job goes with each chunk and is unpacked once per worker. If a worker process dies
-    (killed, out of memory), its chunk's items and those still waiting become error rows.
+    The job goes to the workers as a file they read once; each chunk names it by its key. If
+    a worker process dies (killed, out of memory), its chunk's items and those still waiting
+    become error rows.
     """
     pool = _pool(workers)
     payload = dumps(job.with_threads(1))
-    parts = chunks(items, chunk)
-    futures = [pool.submit(_run_chunk, payload, part) for part in parts]
-    try:
-        for part, future in zip(parts, futures, strict=True):
-            try:
-                rows = future.result()
-            except BrokenProcessPool as error:
-                _forget(pool)
-                reason = f"the worker process died: {first_line(error)}"
-                rows = [{"input": item, "exit_code": None, "error": reason} for item in part]
-            yield from rows
-    finally:
-        for future in futures:
-            future.cancel()
+    key = job_key(payload)
+    parts = chunks(items, sizes)
+    with _job_file(payload) as path:
+        futures = [pool.submit(_run_chunk, key, path, part) for part in parts]
+        try:
+            for part, future in zip(parts, futures, strict=True):
+                try:
+                    rows = future.result()
+                except BrokenProcessPool as error:
+                    _forget(pool)
+                    reason = f"the worker process died: {first_line(error)}"
+                    rows = [{"input": item, "exit_code": None, "error": reason} for item in part]
+                yield from rows
+        finally:
+            for future in futures:
+                future.cancel()
 
 
-def dask_rows(job: Job, items: Sequence[str], client: Any, chunk: int) -> Iterator[Row]:
+def dask_rows(job: Job, items: Sequence[str], client: Any, sizes: Sequence[int]) -> Iterator[Row]:
     """Run the items on a Dask cluster: the job goes once to each worker, then chunks follow."""
-    payload = client.scatter(dumps(job.with_threads(1)), broadcast=True, hash=False)
-    futures = [client.submit(_run_chunk, payload, part, pure=False)
-               for part in chunks(items, chunk)]  # fmt: skip
+    data = dumps(job.with_threads(1))
+    key = job_key(data)
+    payload = client.scatter(data, broadcast=True, hash=False)
+    futures = [client.submit(_run_chunk, key, payload, part, pure=False)
+               for part in chunks(items, sizes)]  # fmt: skip
     try:
         for future in futures:
             yield from future.result()

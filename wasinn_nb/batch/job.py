@@ -24,10 +24,10 @@ from wasinn_nb.errors import GuestError, SpecError, describe
 from wasinn_nb.files import read_file
 from wasinn_nb.im2tensor import TensorSpec, image_to_tensor, save_tensor, tensor_file_name
 from wasinn_nb.results import PHASES, RunResult
-from wasinn_nb.runtime import DirMapping, Limits, Preload, Runner, default_runner
+from wasinn_nb.runtime import DirMapping, Limits, Preload, Runner, batch_runner
 from wasinn_nb.runtime.modules import looks_like_wat
 
-__all__ = ["INPUT", "INPUT_DIR", "Job", "Row", "dumps", "loads", "run_item", "warm"]
+__all__ = ["INPUT", "INPUT_DIR", "Job", "Row", "dumps", "job_key", "loads", "run_item", "warm"]
 
 #: The placeholder in a job's arguments that each item's path replaces.
 INPUT = "{input}"
@@ -100,7 +100,7 @@ class Job:
 
         Compiling here also fills the disk cache the workers then load the module from.
         """
-        default_runner().compile(self.module)
+        batch_runner().compile(self.module)
         for text in self.dirs:
             mapping = DirMapping.parse(text)
             if not Path(mapping.host).is_dir():
@@ -156,13 +156,22 @@ _warm: dict[str, _Warm] = {}
 _warm_lock = threading.Lock()
 
 
-def warm(payload: bytes) -> _Warm:
-    """This process's warm state for the job in ``payload`` (made on first use, then kept)."""
-    key = hashlib.sha256(payload).hexdigest()
+def job_key(payload: bytes) -> str:
+    """The name a worker keeps the job in ``payload`` under (its sha256)."""
+    return hashlib.sha256(payload).hexdigest()
+
+
+def warm(key: str, payload: bytes | Callable[[], bytes]) -> _Warm:
+    """This process's warm state for job ``key``: made on first use from ``payload``, then kept.
+
+    ``payload`` is the :func:`dumps` bytes, or a function that reads them, called only when
+    this process does not have the job yet.
+    """
     with _warm_lock:
         if key not in _warm:
+            data = payload() if callable(payload) else payload
             _warm.clear()  # one job at a time per worker: free the previous one's folder
-            _warm[key] = _Warm(loads(payload), default_runner())
+            _warm[key] = _Warm(loads(data), batch_runner())
         return _warm[key]
 
 

@@ -14,7 +14,7 @@ from wasinn_nb.runtime.dirs import DirMapping
 from wasinn_nb.runtime.graphs import GraphCache, RunModels
 from wasinn_nb.runtime.preload import Preload
 from wasinn_nb.runtime.runner import ModuleSource, Runner
-from wasinn_nb.runtime.shared import default_runner, run
+from wasinn_nb.runtime.shared import batch_runner, default_runner, run
 
 __all__ = [
     "ComponentGuest",
@@ -25,6 +25,7 @@ __all__ = [
     "Preload",
     "RunModels",
     "Runner",
+    "batch_runner",
     "default_runner",
     "format_size",
     "parse_size",

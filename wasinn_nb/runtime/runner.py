@@ -24,6 +24,7 @@ from wasinn_nb.results import RunResult, Timings
 from wasinn_nb.runtime.components import component_linker, run_export
 from wasinn_nb.runtime.dirs import DirMapping
 from wasinn_nb.runtime.graphs import GraphCache
+from wasinn_nb.runtime.instance_pool import use_instance_pool
 from wasinn_nb.runtime.interrupts import GRACE, StopSwitch, Ticker
 from wasinn_nb.runtime.modules import ModuleCache, default_cache_dir, looks_like_wat
 from wasinn_nb.runtime.preload import Preload
@@ -65,14 +66,23 @@ class Runner:
         cache_dir: Where compiled modules are stored on disk; ``None`` disables the disk cache.
             Defaults to the user cache folder (or ``$WASINN_CACHE_DIR``).
         graphs: The compiled-graph cache and named models (a fresh one by default).
+        instance_pool: Take instances from wasmtime's pooling allocator, so that a run reuses
+            the memory an earlier one had mapped (see :mod:`wasinn_nb.runtime.instance_pool`):
+            for many short runs one after another, as a batch worker makes. At most
+            :data:`~wasinn_nb.runtime.instance_pool.SLOTS` instances are alive at once.
     """
 
     def __init__(
-        self, *, cache_dir: Path | str | None = "default", graphs: GraphCache | None = None
+        self,
+        *,
+        cache_dir: Path | str | None = "default",
+        graphs: GraphCache | None = None,
+        instance_pool: bool = False,
     ) -> None:
         from wasmtime import Config, Engine
 
         config = Config()
+        self.pooled = instance_pool and use_instance_pool(config)
         config.epoch_interruption = True
         # The host hands engines zero-copy views of guest memory (set_input): a linear memory
         # must stay where it is when it grows (it does within the default 4 GiB reservation).

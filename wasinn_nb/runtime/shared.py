@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from wasinn_nb.results import RunResult
 from wasinn_nb.runtime.runner import ModuleSource, Runner, stop_all
 
-__all__ = ["default_runner", "run"]
+__all__ = ["batch_runner", "default_runner", "run"]
 
 _default: Runner | None = None
+_batch: Runner | None = None
 _default_lock = threading.Lock()
 
 
@@ -25,6 +26,20 @@ def default_runner() -> Runner:
         return _default
 
 
+def batch_runner() -> Runner:
+    """The process-wide runner for batches: instances from a pool, models shared.
+
+    A run's memory stays mapped for the next one (:mod:`~wasinn_nb.runtime.instance_pool`);
+    compiled models are :func:`default_runner`'s, so a notebook's batch reuses them.
+    """
+    global _batch
+    graphs = default_runner().graphs
+    with _default_lock:
+        if _batch is None:
+            _batch = Runner(graphs=graphs, instance_pool=True)
+        return _batch
+
+
 @atexit.register
 def _shutdown() -> None:
     """Stop what still runs, then free wasmtime's objects while ctypes still works.
@@ -33,8 +48,10 @@ def _shutdown() -> None:
     ``__del__``; an engine freed under a guest thread still running can abort the process. A
     run abandoned in an uncancellable backend call keeps its engine: the process exit frees it.
     """
-    if stop_all("the process is exiting") and _default is not None:
-        _default.close()
+    if stop_all("the process is exiting"):
+        for runner in (_batch, _default):
+            if runner is not None:
+                runner.close()
     gc.collect()
 
 
