@@ -85,6 +85,30 @@ def test_serial_pool_and_dask_give_identical_frames(inputs, serial, cluster):
     assert serial["time_total"].iloc[:ITEMS].gt(0).all()
 
 
+def test_lazy_gives_a_dask_frame_of_the_same_rows(inputs, serial, cluster):
+    """lazy=True: partitions run when computed; columns, dtypes and index as the eager frame."""
+    from dask.distributed import Client
+
+    dd = pytest.importorskip("dask.dataframe")
+    with Client(cluster) as client:
+        lazy = classify(inputs, client=client, lazy=True, chunk=8)
+        assert isinstance(lazy, dd.DataFrame) and lazy.known_divisions
+        assert lazy.npartitions == 1 + -(-(len(inputs) - 1) // 8)  # the probed item, then 8s
+        assert list(lazy.columns) == list(serial.columns)
+        computed = lazy.compute()
+        errors = lazy[lazy["error"].notnull()]["input"].compute()
+    pd.testing.assert_frame_equal(without_timings(computed), without_timings(serial))
+    assert list(errors) == inputs[-2:]  # the corrupt image and the missing file, in their rows
+
+
+def test_lazy_needs_a_cluster_and_writes_no_results_file(inputs, tmp_path):
+    with pytest.raises(SpecError, match="lazy=True needs a Dask cluster"):
+        classify(inputs[:2], lazy=True)
+    with pytest.raises(SpecError, match="instead of results="):
+        classify(inputs[:2], lazy=True, results=tmp_path / "rows.csv")
+    assert not (tmp_path / "rows.csv").exists()
+
+
 def test_the_answers_are_the_models(serial):
     """Unchanged photos get the top-1 the model gives them (tests/test_coral_models.py)."""
     originals = serial[serial["input"].str.contains("-orig-")].set_index("input")

@@ -6,10 +6,10 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO, overload
 
 from wasinn_nb.backends.options import BackendOptions
-from wasinn_nb.batch.executors import chunk_sizes, cores, dask_rows, pool_rows, serial_rows
+from wasinn_nb.batch.executors import cores, dask_rows, plan_chunks, pool_rows, serial_rows
 from wasinn_nb.batch.frame import to_frame
 from wasinn_nb.batch.inputs import Inputs, resolve_inputs
 from wasinn_nb.batch.job import INPUT, Job, Postprocess, Row
@@ -20,12 +20,63 @@ from wasinn_nb.progress import note, progress_bar
 from wasinn_nb.runtime import Limits
 
 if TYPE_CHECKING:
+    import dask.dataframe as dd
     import pandas as pd
 
 __all__ = ["map_guest"]
 
 #: Seconds between rewrites of the results file while a batch runs.
 SAVE_EVERY = 2.0
+
+
+@overload
+def map_guest(
+    module: str | os.PathLike[str] | bytes,
+    inputs: Inputs,
+    *,
+    args: Sequence[str] = (INPUT,),
+    dirs: Iterable[str] = (),
+    preload: Iterable[str] = (),
+    spec: TensorSpec | None = None,
+    backend: str | None = None,
+    postprocess: Postprocess | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    results: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+    backend_options: BackendOptions | None = None,
+    chunk: int | None = None,
+    progress: bool = True,
+    log: TextIO | None = None,
+    lazy: Literal[False] = False,
+) -> pd.DataFrame: ...
+
+
+@overload
+def map_guest(
+    module: str | os.PathLike[str] | bytes,
+    inputs: Inputs,
+    *,
+    args: Sequence[str] = (INPUT,),
+    dirs: Iterable[str] = (),
+    preload: Iterable[str] = (),
+    spec: TensorSpec | None = None,
+    backend: str | None = None,
+    postprocess: Postprocess | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    results: str | os.PathLike[str] | None = None,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+    backend_options: BackendOptions | None = None,
+    chunk: int | None = None,
+    progress: bool = True,
+    log: TextIO | None = None,
+    lazy: Literal[True],
+) -> dd.DataFrame: ...
 
 
 def map_guest(
@@ -48,7 +99,8 @@ def map_guest(
     chunk: int | None = None,
     progress: bool = True,
     log: TextIO | None = None,
-) -> pd.DataFrame:
+    lazy: bool = False,
+) -> pd.DataFrame | dd.DataFrame:
     """Run a guest on every input; one DataFrame row per input, in input order.
 
     Each item is one run of the guest (a fresh instance: a WASI command runs once), with the
@@ -82,10 +134,15 @@ def map_guest(
             items to 1 as the batch goes, so the workers finish together).
         progress: Show a progress bar.
         log: Where the progress bar goes (default: stderr).
+        lazy: Return a dask DataFrame that runs on ``client`` (or dask's current client)
+            when computed, one partition per chunk. To learn its columns the first items run
+            at once, until one succeeds (see :mod:`~wasinn_nb.batch.lazy`). Not with
+            ``results`` (write the frame with ``to_parquet``); ``workers`` is ignored.
 
     Returns:
         A DataFrame: ``input``, ``exit_code``, ``error``, the result's columns, then
-        ``time_<phase>`` seconds (see :data:`~wasinn_nb.batch.TIMING_COLUMNS`).
+        ``time_<phase>`` seconds (see :data:`~wasinn_nb.batch.TIMING_COLUMNS`); with
+        ``lazy``, a dask DataFrame of the same rows.
 
     Raises:
         GuestError: If the module cannot be read or compiled.
@@ -105,6 +162,8 @@ def map_guest(
                     limits=limits or Limits(),
                     backend_options=backend_options or BackendOptions())  # fmt: skip
     items = resolve_inputs(inputs)
+    if lazy:
+        return _lazy(job, items, client, results, chunk)
     store = ResultsFile(results) if results is not None else None
     known = {row["input"]: row for row in store.load()} if store is not None else {}
     unique = list(dict.fromkeys(items))
@@ -118,23 +177,36 @@ def map_guest(
     return frame
 
 
+def _lazy(
+    job: Job, items: list[str], client: Any, results: object, chunk: int | None
+) -> dd.DataFrame:
+    """The batch as a dask DataFrame on ``client`` or dask's current one."""
+    if results is not None:
+        raise SpecError("lazy=True runs nothing until computed: write the frame with "
+                        "to_parquet() or to_csv() instead of results=")  # fmt: skip
+    if client is None:
+        try:
+            from dask.distributed import get_client
+
+            client = get_client()
+        except (ImportError, ValueError):
+            raise SpecError("lazy=True needs a Dask cluster: pass client=, or start a "
+                            "dask.distributed.Client first") from None  # fmt: skip
+    from wasinn_nb.batch.lazy import lazy_frame
+
+    return lazy_frame(job, items, client, chunk)
+
+
 def _rows(job: Job, todo: list[str], workers: int, client: Any, chunk: int | None) -> Iterator[Row]:
     """The rows of ``todo`` from the right executor."""
     if not todo:
         return iter(())
     if client is not None:
         count = max(1, len(client.scheduler_info()["workers"]))
-        return dask_rows(job, todo, client, _sizes(len(todo), count, chunk))
+        return dask_rows(job, todo, client, plan_chunks(len(todo), count, chunk))
     if workers == 1 or len(todo) == 1:
         return serial_rows(job, todo)
-    return pool_rows(job, todo, workers, _sizes(len(todo), workers, chunk))
-
-
-def _sizes(count: int, workers: int, chunk: int | None) -> list[int]:
-    """Chunks of ``chunk`` items, or shrinking ones (:func:`chunk_sizes`) by default."""
-    if chunk is None:
-        return chunk_sizes(count, workers)
-    return [chunk] * (count // chunk) + ([count % chunk] if count % chunk else [])
+    return pool_rows(job, todo, workers, plan_chunks(len(todo), workers, chunk))
 
 
 def _collect(

@@ -26,8 +26,8 @@ from typing import Any
 from wasinn_nb.batch.job import Job, Row, dumps, job_key, run_item, warm
 from wasinn_nb.errors import first_line
 
-__all__ = ["chunk_sizes", "chunks", "cores", "dask_rows", "pool_rows", "serial_rows",
-           "shutdown_pools"]  # fmt: skip
+__all__ = ["chunk_sizes", "chunks", "cores", "dask_rows", "plan_chunks", "pool_rows", "run_chunk",
+           "serial_rows", "shutdown_pools"]  # fmt: skip
 
 #: Most items in one chunk; chunks are cut to about 1/(CHUNKS_PER_WORKER x workers) of what is left.
 MAX_CHUNK = 16
@@ -62,6 +62,18 @@ def chunk_sizes(count: int, workers: int, *, largest: int = MAX_CHUNK) -> list[i
     return sizes
 
 
+def plan_chunks(count: int, workers: int, chunk: int | None) -> list[int]:
+    """Sizes of ``chunk`` items each (the last may be smaller), or :func:`chunk_sizes`' if None.
+
+    Example:
+        >>> plan_chunks(5, 2, 2)
+        [2, 2, 1]
+    """
+    if chunk is None:
+        return chunk_sizes(count, workers)
+    return [chunk] * (count // chunk) + ([count % chunk] if count % chunk else [])
+
+
 def chunks(items: Sequence[str], sizes: Sequence[int] | int) -> list[list[str]]:
     """``items`` cut into lists of these ``sizes`` (or of one size; the last may be shorter).
 
@@ -88,7 +100,7 @@ def serial_rows(job: Job, items: Sequence[str]) -> Iterator[Row]:
         yield run_item(state, item)
 
 
-def _run_chunk(key: str, payload: bytes | str, items: list[str]) -> list[Row]:
+def run_chunk(key: str, payload: bytes | str, items: list[str]) -> list[Row]:
     """A worker's part: the job's bytes, or the file holding them (read if the job is new here)."""
     source = payload if isinstance(payload, bytes) else Path(payload).read_bytes
     state = warm(key, source)
@@ -160,7 +172,7 @@ def pool_rows(job: Job, items: Sequence[str], workers: int, sizes: Sequence[int]
     key = job_key(payload)
     parts = chunks(items, sizes)
     with _job_file(payload) as path:
-        futures = [pool.submit(_run_chunk, key, path, part) for part in parts]
+        futures = [pool.submit(run_chunk, key, path, part) for part in parts]
         try:
             for part, future in zip(parts, futures, strict=True):
                 try:
@@ -180,7 +192,7 @@ def dask_rows(job: Job, items: Sequence[str], client: Any, sizes: Sequence[int])
     data = dumps(job.with_threads(1))
     key = job_key(data)
     payload = client.scatter(data, broadcast=True, hash=False)
-    futures = [client.submit(_run_chunk, key, payload, part, pure=False)
+    futures = [client.submit(run_chunk, key, payload, part, pure=False)
                for part in chunks(items, sizes)]  # fmt: skip
     try:
         for future in futures:

@@ -10,7 +10,7 @@ from wasinn_nb.results import PHASES
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FIRST_COLUMNS", "TIMING_COLUMNS", "to_frame", "without_timings"]
+__all__ = ["FIRST_COLUMNS", "TIMING_COLUMNS", "conform", "to_frame", "without_timings"]
 
 FIRST_COLUMNS = ("input", "exit_code", "error")
 #: Seconds per phase of each item's run (see :data:`wasinn_nb.results.PHASES`).
@@ -49,3 +49,24 @@ def to_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
 def without_timings(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame without its timing columns: what two runs of one batch must agree on."""
     return frame.drop(columns=[c for c in TIMING_COLUMNS if c in frame.columns])
+
+
+def conform(frame: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with exactly ``like``'s columns and dtypes: missing ones empty, others dropped.
+
+    Example:
+        >>> first = to_frame([{"input": "a.jpg", "exit_code": 0, "error": None, "top": 3}])
+        >>> failed = to_frame([{"input": "b.jpg", "exit_code": None, "error": "no such file"}])
+        >>> conform(failed, first).dtypes.astype(str).to_dict()
+        {'input': 'object', 'exit_code': 'Int64', 'error': 'object', 'top': 'Int64'}
+        >>> listed = to_frame([{"input": "a", "exit_code": 0, "error": None, "top": [1]}])
+        >>> conform(failed, listed).loc[0, "top"] is None
+        True
+    """
+    import pandas as pd
+
+    shaped = frame.reindex(columns=like.columns)
+    for column in like.columns.difference(frame.columns):
+        if like[column].dtype == object:  # empty as to_frame leaves it: None, not NaN
+            shaped[column] = pd.Series([None] * len(shaped), index=shaped.index, dtype=object)
+    return shaped.astype(like.dtypes.to_dict())
