@@ -5,11 +5,14 @@ and the first :data:`KEEP_RESIDENT` bytes of a memory stay mapped between runs: 
 ``memset`` when the instance ends instead of handed back to the kernel and faulted in again by
 the next run (the classify guest's ~1,400 page faults per run fall to a few dozen). Each new
 instance still starts from zeroed memory and its module's data segments, as with the default
-allocator. A batch worker runs one item at a time, so a handful of slots is plenty.
+allocator. A batch worker runs one item at a time; a Dask worker one per thread, and a
+component a few core instances each: :data:`SLOTS` leaves room for all of them. Each memory slot
+reserves 4 GiB of address space (not of memory) up front.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from wasinn_nb.abi.limits import GiB, MiB
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["KEEP_RESIDENT", "SLOTS", "use_instance_pool"]
 
 #: Core instances (and memories, tables, stacks) alive at once in one pooled engine.
-SLOTS = 16
+SLOTS = max(16, 4 * (os.cpu_count() or 1))
 #: Bytes of each linear memory kept mapped between runs.
 KEEP_RESIDENT = 64 * MiB
 #: The largest linear memory a slot holds: wasm32's whole 4 GiB (``Limits.memory`` is checked
