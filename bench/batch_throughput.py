@@ -29,6 +29,7 @@ Run:  python bench/batch_throughput.py [--items 200] [--passes 5] [--workers 2]
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
@@ -102,7 +103,8 @@ def run_apart(processes: list[subprocess.Popen]):
     for process in processes:
         process.stdin.write("go\n")
         process.stdin.flush()
-    shares = [pd.read_json(process.stdout.readline(), orient="split") for process in processes]
+    shares = [pd.read_json(io.StringIO(process.stdout.readline()), orient="split")
+              for process in processes]  # fmt: skip
     rows = [share.iloc[i] for i in range(len(shares[0])) for share in shares if i < len(share)]
     return pd.DataFrame(rows).reset_index(drop=True)
 

@@ -93,11 +93,14 @@ class ModuleCache:
         self._modules: dict[str, Module | Component] = {}
         self._lock = threading.Lock()
         self._tag = f"wasmtime-{wasmtime_version()}"
+        self._last: tuple[bytes | None, str] = (None, "")  # the last bytes looked up, their key
 
     def get(self, source: bytes | str, name: str) -> Module | Component:
         """The compiled module for wasm bytes or WAT text (``name`` is used in errors)."""
         data = source.encode() if isinstance(source, str) else source
-        key = hashlib.sha256(data).hexdigest()
+        last = self._last  # the same bytes object again (a batch's every item): known
+        key = last[1] if last[0] is data else hashlib.sha256(data).hexdigest()
+        self._last = (data, key)
         with self._lock:
             if key not in self._modules:
                 self._modules[key] = self._load(data, key, name)
