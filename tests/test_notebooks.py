@@ -119,7 +119,7 @@ PRINTS = {
     ],
     "batch.ipynb": [
         "2 error rows",
-        "serial, process pool and Dask: identical frames",
+        "serial, process pool, Dask and lazy Dask: identical frames",
         "interrupted after 10 rows; the rerun took those from rows.parquet",
         "%wasinn batch: ",
     ],
