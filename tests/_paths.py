@@ -7,7 +7,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GUESTS = REPO / "guests"
-FIXTURES = Path(os.environ.get("WASINN_MIRROR", REPO.parent / "shared" / "fixtures"))
+#: A relative $WASINN_MIRROR is taken from where pytest starts (tests may change folder later).
+FIXTURES = Path(os.environ.get("WASINN_MIRROR", REPO.parent / "shared" / "fixtures")).resolve()
 ROAD = FIXTURES / "openvino-road-segmentation-adas"
 TFLITE_BIRDS = FIXTURES / "tflite-birds_v1-image"
 ONNX_FIXTURES = FIXTURES / "wasi-nn-onnx"
