@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from wasinn_nb.batch import executors, make_variants, map_guest, without_timings
+from wasinn_nb.batch import make_variants, map_guest, pool, without_timings
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("WASINN_MIRROR", REPO.parent / "shared/fixtures"))
@@ -78,7 +78,7 @@ def worker_pids(mode: str, client, workers: int, apart: list[subprocess.Popen]) 
     if mode == "serial":
         return [os.getpid()]
     if mode == "pool":
-        return list(executors._pools[workers]._processes)
+        return list(pool._pools[workers]._processes)
     if mode == "apart":
         return [process.pid for process in apart]
     return list(client.run(os.getpid).values())

@@ -109,6 +109,83 @@ def test_lazy_needs_a_cluster_and_writes_no_results_file(inputs, tmp_path):
     assert not (tmp_path / "rows.csv").exists()
 
 
+def _dies_on(victim: str):
+    """A postprocess that kills the worker process running ``victim`` (never this process)."""
+    import os
+
+    parent = os.getpid()
+
+    def postprocess(result):
+        if os.getpid() != parent and any(victim in arg for arg in result.args):
+            os._exit(3)
+        return parse_top_k(result.stdout)
+
+    return postprocess
+
+
+def _check_deaths(frame: pd.DataFrame, serial: pd.DataFrame, reason: str) -> None:
+    """Only the victim (item 2) is an error row; the rest are the serial rows."""
+    died = frame["error"].notna()
+    assert list(frame["input"]) == list(serial["input"].iloc[:6])
+    assert died.tolist() == [False, False, True, False, False, False]
+    assert frame.loc[2, "error"].startswith(reason)
+    expected = without_timings(serial.iloc[:6]).drop(index=2)
+    pd.testing.assert_frame_equal(without_timings(frame).drop(index=2), expected)
+
+
+def test_a_dead_pool_worker_makes_error_rows_and_the_next_batch_a_new_pool(inputs, serial):
+    items = inputs[:6]
+    frame = classify(items, workers=2, chunk=2, postprocess=_dies_on(Path(items[2]).name))
+    _check_deaths(frame, serial, "the worker process died running it: ")
+    again = classify(items, workers=2)
+    pd.testing.assert_frame_equal(without_timings(again), without_timings(serial.iloc[:6]))
+
+
+def test_a_dead_dask_worker_makes_error_rows_and_the_rest_complete(inputs, serial):
+    distributed = pytest.importorskip("dask.distributed")
+    import dask
+
+    items = inputs[:6]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as local, \
+            distributed.Client(local) as client:  # fmt: skip
+        frame = classify(items, client=client, chunk=2, postprocess=_dies_on(Path(items[2]).name))
+        _check_deaths(frame, serial, "the Dask worker died running it: ")
+        client.wait_for_workers(1, timeout=60)  # the nanny starts a new one
+        again = classify(items, client=client)
+    pd.testing.assert_frame_equal(without_timings(again), without_timings(serial.iloc[:6]))
+
+
+class _Workers:
+    """A stand-in for a Client: what client.run(version, ...) returns from each worker."""
+
+    def __init__(self, found):
+        self.found = found
+
+    def run(self, function, *args, on_error):
+        return self.found
+
+
+def test_workers_without_wasinn_or_with_another_version_are_named():
+    from importlib.metadata import PackageNotFoundError, version
+
+    from wasinn_nb.batch.cluster import check_workers
+
+    ours = version("wasinn-nb")
+    check_workers(_Workers({"tcp://a:1": ours, "tcp://b:1": ours}))
+    with pytest.raises(
+        SpecError,
+        match=r"^Dask worker tcp://b:1 cannot run batches: wasinn-nb is "
+        r"not installed there \(.*\); install wasinn-nb ",
+    ):
+        check_workers(_Workers({"tcp://a:1": ours, "tcp://b:1": PackageNotFoundError("wasinn-nb")}))
+    with pytest.raises(SpecError, match=r"^Dask worker tcp://a:1 has wasinn-nb 0\.0\.1, this"):
+        check_workers(_Workers({"tcp://a:1": "0.0.1"}))
+    with pytest.raises(SpecError, match="no workers"):
+        check_workers(_Workers({}))
+
+
 def test_the_answers_are_the_models(serial):
     """Unchanged photos get the top-1 the model gives them (tests/test_coral_models.py)."""
     originals = serial[serial["input"].str.contains("-orig-")].set_index("input")

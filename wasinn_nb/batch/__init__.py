@@ -10,11 +10,11 @@ Example:
 """
 
 from wasinn_nb.batch.api import map_guest
-from wasinn_nb.batch.executors import shutdown_pools
 from wasinn_nb.batch.frame import TIMING_COLUMNS, to_frame, without_timings
 from wasinn_nb.batch.inputs import resolve_inputs
 from wasinn_nb.batch.job import INPUT, INPUT_DIR, Job
 from wasinn_nb.batch.parse import parse_top_k, segment_shares
+from wasinn_nb.batch.pool import shutdown_pools
 from wasinn_nb.batch.store import ResultsFile
 from wasinn_nb.batch.variants import make_variants
 

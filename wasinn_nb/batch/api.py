@@ -9,10 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TextIO, overload
 
 from wasinn_nb.backends.options import BackendOptions
-from wasinn_nb.batch.executors import cores, dask_rows, plan_chunks, pool_rows, serial_rows
+from wasinn_nb.batch.cluster import dask_rows
+from wasinn_nb.batch.executors import cores, plan_chunks, serial_rows
 from wasinn_nb.batch.frame import to_frame
 from wasinn_nb.batch.inputs import Inputs, resolve_inputs
 from wasinn_nb.batch.job import INPUT, Job, Postprocess, Row
+from wasinn_nb.batch.pool import pool_rows
 from wasinn_nb.batch.store import ResultsFile
 from wasinn_nb.errors import SpecError
 from wasinn_nb.im2tensor import TensorSpec
@@ -106,8 +108,9 @@ def map_guest(
     Each item is one run of the guest (a fresh instance: a WASI command runs once), with the
     item's folder readable at ``/input`` and ``{input}`` in ``args`` replaced by the item's
     path there. A worker keeps the compiled module and the compiled models between items. A
-    failing item becomes a row with a one-line ``error``; Ctrl-C stops the batch and returns
-    the rows finished so far (``frame.attrs["interrupted"]`` is then True). With ``results``,
+    failing item becomes a row with a one-line ``error`` (so does one that kills its worker
+    process: the others still get theirs); Ctrl-C stops the batch and returns the rows finished
+    so far (``frame.attrs["interrupted"]`` is then True). With ``results``,
     rows are written to that file as they come, and a rerun skips the inputs it already has.
 
     Args:
@@ -206,7 +209,7 @@ def _rows(job: Job, todo: list[str], workers: int, client: Any, chunk: int | Non
         return dask_rows(job, todo, client, plan_chunks(len(todo), count, chunk))
     if workers == 1 or len(todo) == 1:
         return serial_rows(job, todo)
-    return pool_rows(job, todo, workers, plan_chunks(len(todo), workers, chunk))
+    return pool_rows(job, todo, workers, lambda count: plan_chunks(count, workers, chunk))
 
 
 def _collect(

@@ -1,18 +1,32 @@
-"""Connecting to a Dask scheduler by address (``--scheduler``, ``WasinnMagics.scheduler``)."""
+"""Batches on Dask: connecting to a scheduler, checking its workers, running the chunks there.
+
+``--scheduler`` and ``WasinnMagics.scheduler`` connect by address (:func:`connect`);
+:func:`dask_rows` runs a batch on a client's cluster. The job is scattered to every worker
+once. A worker that dies is Dask's to replace; what it was running is handled here: a chunk
+whose workers died as often as the scheduler allows (``KilledWorker``) runs again one item per
+task, one task at a time (a death also fails what was queued on that worker when no retries
+are allowed), so that only the item that kills its worker becomes an error row. Chunks that
+lost the scattered job with the last worker holding it are sent again, the job scattered anew.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from wasinn_nb.batch.executors import chunks, failed_rows, run_chunk
+from wasinn_nb.batch.job import Job, Row, dumps, job_key
 from wasinn_nb.errors import BackendUnavailableError, SpecError, first_line
 
-__all__ = ["connect"]
+__all__ = ["check_workers", "connect", "dask_rows"]
 
-#: Seconds to wait for a scheduler to answer.
+#: Seconds to wait for a scheduler to answer, and for a worker after all of them died.
 CONNECT_TIMEOUT = 10
+WORKER_TIMEOUT = 60
+#: Times a batch may scatter its job again after the cluster lost it.
+RESENDS = 3
 
 
 @contextlib.contextmanager
@@ -40,6 +54,30 @@ def connect(address: str, *, timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
         client.close()  # type: ignore[no-untyped-call]
 
 
+def check_workers(client: Any) -> None:
+    """Fail in one line unless every worker of ``client`` has this version of wasinn-nb.
+
+    A worker without it (or with another version) would otherwise fail every chunk with
+    dask's own traceback.
+
+    Raises:
+        SpecError: Naming the first worker that lacks wasinn-nb or has another version.
+    """
+    from importlib.metadata import version
+
+    ours = version("wasinn-nb")
+    found = client.run(version, "wasinn-nb", on_error="return")
+    if not found:
+        raise SpecError("the Dask cluster has no workers")
+    for address, theirs in sorted(found.items()):
+        if isinstance(theirs, BaseException):
+            raise SpecError(f"Dask worker {address} cannot run batches: wasinn-nb is not installed "
+                            f"there ({first_line(theirs)}); install wasinn-nb {ours}")  # fmt: skip
+        if theirs != ours:
+            raise SpecError(f"Dask worker {address} has wasinn-nb {theirs}, this process {ours}: "
+                            "install the same version on every worker")  # fmt: skip
+
+
 def _check_reachable(address: str, timeout: float) -> None:
     """Fail fast, in one line, when nothing listens at a ``tcp://HOST:PORT`` address.
 
@@ -61,3 +99,70 @@ expected tcp://HOST:PORT
     except OSError as error:
         reason = error.strerror or first_line(error)
         raise SpecError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+
+def dask_rows(job: Job, items: Sequence[str], client: Any, sizes: Sequence[int]) -> Iterator[Row]:
+    """Run the items on ``client``'s cluster, in chunks of ``sizes``; rows in input order.
+
+    Raises:
+        SpecError: If a worker lacks wasinn-nb (:func:`check_workers`), or the cluster lost
+            the job more than :data:`RESENDS` times.
+    """
+    check_workers(client)
+    data = dumps(job.with_threads(1))
+    yield from _DaskRun(client, job_key(data), data).rows(chunks(items, sizes))
+
+
+class _DaskRun:
+    """One batch on a cluster: the scattered job, and the chunks sent with it."""
+
+    def __init__(self, client: Any, key: str, data: bytes) -> None:
+        self.client, self.key, self.data = client, key, data
+        self.resends = 0
+        self.payload = self._scatter()
+
+    def _scatter(self) -> Any:
+        return self.client.scatter(self.data, broadcast=True, hash=False)
+
+    def rows(self, parts: list[list[str]]) -> Iterator[Row]:
+        from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
+
+        futures = [self.client.submit(run_chunk, self.key, self.payload, part, pure=False)
+                   for part in parts]  # fmt: skip
+        try:
+            for number, (part, future) in enumerate(zip(parts, futures, strict=True)):
+                try:
+                    yield from future.result()
+                except KilledWorker:  # one item of it killed the worker, or one queued beside it
+                    yield from (self._alone(item) for item in part)
+                except FutureCancelledError as error:  # the job went with the last worker
+                    self._resend(error)
+                    yield from self.rows(parts[number:])
+                    return
+        finally:
+            self.client.cancel(futures)
+
+    def _alone(self, item: str) -> Row:
+        """One item as the only task in flight: its row, or why it killed its worker."""
+        from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
+
+        while True:
+            future = self.client.submit(run_chunk, self.key, self.payload, [item], pure=False)
+            try:
+                rows: list[Row] = future.result()
+                return rows[0]
+            except KilledWorker as error:
+                return failed_rows([item], f"the Dask worker died running it: {first_line(error)}")[
+                    0
+                ]
+            except FutureCancelledError as error:
+                self._resend(error)
+
+    def _resend(self, error: BaseException) -> None:
+        self.resends += 1
+        if self.resends > RESENDS:
+            raise SpecError(f"the Dask cluster lost the batch: {first_line(error)}") from None
+        self.client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+        self.payload = self._scatter()

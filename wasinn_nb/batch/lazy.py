@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from wasinn_nb.batch.cluster import check_workers
 from wasinn_nb.batch.executors import chunks, plan_chunks, run_chunk
 from wasinn_nb.batch.frame import conform, to_frame
 from wasinn_nb.batch.job import Job, Row, dumps, job_key
@@ -38,6 +39,7 @@ def lazy_frame(job: Job, items: Sequence[str], client: Any, chunk: int | None) -
     import dask.dataframe as dd
     from dask.delayed import delayed
 
+    check_workers(client)
     data = dumps(job.with_threads(1))
     key = job_key(data)
     payload = client.scatter(data, broadcast=True, hash=False)
