@@ -33,6 +33,16 @@ def test_import_does_not_load_heavy_dependencies():
     assert loaded == "[]"
 
 
+def test_the_cli_loads_no_batch_or_pipeline_code_until_those_commands_run():
+    """`wasinn run` pays for what it uses: not the process pool, Dask glue or operator graphs."""
+    loaded = run_python(
+        "import sys, wasinn_nb.cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('wasinn_nb.batch', "
+        "'wasinn_nb.pipeline', 'multiprocessing', 'concurrent.futures', 'yaml'))))"
+    )
+    assert loaded == "[]"
+
+
 def test_import_works_with_heavy_dependencies_missing():
     code = BLOCKER + "import wasinn_nb; print(wasinn_nb.TensorSpec.from_dims('8x8x3xu8').shape)"
     assert run_python(code) == "(1, 3, 8, 8)"

@@ -7,8 +7,6 @@ import contextlib
 from collections import Counter
 from typing import Any
 
-from wasinn_nb.batch import map_guest
-from wasinn_nb.batch.cluster import connect
 from wasinn_nb.commands.base import Outcome, Session
 from wasinn_nb.commands.run import run_options
 from wasinn_nb.im2tensor import TensorSpec
@@ -21,6 +19,9 @@ SHOWN_ERRORS = 10
 
 def batch(args: argparse.Namespace, session: Session) -> Outcome[Any]:
     """``batch``: one row per input; the report counts them and names the failures."""
+    from wasinn_nb.batch import map_guest  # not at import: `wasinn run` needs none of it
+    from wasinn_nb.batch.cluster import connect
+
     options = run_options(args)
     spec = None
     if args.spec is not None:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from wasinn_nb.commands.base import Outcome, Session
 from wasinn_nb.commands.run import backend_options, preloads_from
-from wasinn_nb.pipeline import PipelineItem, PipelineResult, parse_param, run_pipeline
 from wasinn_nb.results.pipeline import describe_value
 from wasinn_nb.runtime import Limits
+
+if TYPE_CHECKING:
+    from wasinn_nb.pipeline import PipelineItem, PipelineResult
 
 __all__ = ["pipeline", "report"]
 
 
 def pipeline(args: argparse.Namespace, session: Session) -> Outcome[PipelineResult]:
     """Run the graph over the inputs; the exit status is 1 if any input failed."""
+    from wasinn_nb.pipeline import parse_param, run_pipeline  # not at import: `wasinn run`
+
     params: dict[str, dict[str, str]] = {}
     for text in args.params:
         operation, key, value = parse_param(text)
