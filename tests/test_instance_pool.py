@@ -45,3 +45,15 @@ def test_the_batch_runner_is_pooled_and_shares_the_default_runners_models():
     assert runner.pooled and runner is batch_runner()
     assert runner.graphs is default_runner().graphs
     assert runner is not default_runner() and not default_runner().pooled
+
+
+def test_a_component_runs_on_the_pool_as_on_the_default_allocator(pooled):
+    from _paths import GUESTS
+
+    guest = GUESTS / "classify-component.wasm"
+    with Runner(cache_dir=None) as plain:
+        expected = plain.run(guest, ["--help"])
+    got = pooled.run(guest, ["--help"])
+    assert (got.exit_code, got.stdout, got.stderr) == (expected.exit_code, expected.stdout,
+                                                         expected.stderr)  # fmt: skip
+    assert "usage: classify-component" in got.stderr
