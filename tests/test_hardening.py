@@ -25,7 +25,20 @@ from wasinn_nb.files import atomic_write
 from wasinn_nb.im2tensor import load_image
 
 SPIN = '(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))'
-SLACK = 2.0
+#: Prints "spinning" (so a test knows the guest runs), then spins forever.
+SPIN_SAYING_SO = """
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "spinning\\0a")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 9))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (loop $l (br $l))))
+"""
+#: Seconds a stop may take (the host checks every 0.1 s; the rest is room for a loaded machine).
+SLACK = 5.0
 
 
 def _cli(*args: str) -> tuple[int, str, str]:
@@ -35,12 +48,13 @@ def _cli(*args: str) -> tuple[int, str, str]:
 
 def test_ctrl_c_stops_the_cli(tmp_path):
     guest = tmp_path / "spin.wat"
-    guest.write_text(SPIN)
+    guest.write_text(SPIN_SAYING_SO)
     process = subprocess.Popen(
         [sys.executable, "-m", "wasinn_nb", "run", str(guest)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(1.5)  # started and spinning
+    assert process.stdout is not None
+    assert process.stdout.readline() == "spinning\n"  # the guest runs (however slow the start)
     assert process.poll() is None
     sent = time.perf_counter()
     process.send_signal(signal.SIGINT)
@@ -62,8 +76,8 @@ def test_the_kernel_interrupt_stops_a_cell_and_the_kernel_answers_again():
             client.execute_interactive("%load_ext wasinn_nb", timeout=60)["content"]["status"]
             == "ok"
         )
-        client.execute(f"%%wasinn\n{SPIN}")
-        time.sleep(1.5)
+        client.execute(f"%%wasinn\n{SPIN_SAYING_SO}")
+        _wait_for_output(client, "spinning")
         sent = time.perf_counter()
         manager.interrupt_kernel()
         reply = client.get_shell_msg(timeout=30)
@@ -75,6 +89,16 @@ def test_the_kernel_interrupt_stops_a_cell_and_the_kernel_answers_again():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def _wait_for_output(client, text: str, timeout: float = 60) -> None:
+    """Read the kernel's iopub messages until a stream carries ``text``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = client.get_iopub_msg(timeout=deadline - time.monotonic())
+        if message["msg_type"] == "stream" and text in message["content"]["text"]:
+            return
+    raise AssertionError(f"the kernel never printed {text!r}")
 
 
 @pytest.mark.parametrize("device", ["/dev/full", "/dev/null"])
