@@ -20,7 +20,7 @@ from wasinn_nb.batch.executors import chunks, failed_rows, run_chunk
 from wasinn_nb.batch.job import Job, Row, dumps, job_key
 from wasinn_nb.errors import BackendUnavailableError, SpecError, first_line
 
-__all__ = ["check_workers", "connect", "dask_rows"]
+__all__ = ["DaskRun", "check_workers", "connect", "dask_rows"]
 
 #: Seconds to wait for a scheduler to answer, and for a worker after all of them died.
 CONNECT_TIMEOUT = 10
@@ -110,11 +110,11 @@ def dask_rows(job: Job, items: Sequence[str], client: Any, sizes: Sequence[int])
     """
     check_workers(client)
     data = dumps(job.with_threads(1))
-    yield from _DaskRun(client, job_key(data), data).rows(chunks(items, sizes))
+    yield from DaskRun(client, job_key(data), data).rows(chunks(items, sizes))
 
 
-class _DaskRun:
-    """One batch on a cluster: the scattered job, and the chunks sent with it."""
+class DaskRun:
+    """One batch on a cluster: the job, scattered once (again if lost), and what is sent with it."""
 
     def __init__(self, client: Any, key: str, data: bytes) -> None:
         self.client, self.key, self.data = client, key, data
@@ -125,6 +125,7 @@ class _DaskRun:
         return self.client.scatter(self.data, broadcast=True, hash=False)
 
     def rows(self, parts: list[list[str]]) -> Iterator[Row]:
+        """The rows of these chunks, in order (see the module's text for worker deaths)."""
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
 
@@ -135,7 +136,7 @@ class _DaskRun:
                 try:
                     yield from future.result()
                 except KilledWorker:  # one item of it killed the worker, or one queued beside it
-                    yield from (self._alone(item) for item in part)
+                    yield from (self.alone(item) for item in part)
                 except FutureCancelledError as error:  # the job went with the last worker
                     self._resend(error)
                     yield from self.rows(parts[number:])
@@ -143,7 +144,7 @@ class _DaskRun:
         finally:
             self.client.cancel(futures)
 
-    def _alone(self, item: str) -> Row:
+    def alone(self, item: str) -> Row:
         """One item as the only task in flight: its row, or why it killed its worker."""
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from wasinn_nb.batch.cluster import check_workers
+from wasinn_nb.batch.cluster import DaskRun, check_workers
 from wasinn_nb.batch.executors import chunks, plan_chunks, run_chunk
 from wasinn_nb.batch.frame import conform, to_frame
 from wasinn_nb.batch.job import Job, Row, dumps, job_key
@@ -32,7 +32,9 @@ def lazy_frame(job: Job, items: Sequence[str], client: Any, chunk: int | None) -
     """A dask DataFrame of the batch: the first rows computed now, the rest chunk by chunk later.
 
     The job is scattered to every worker once; the frame's graph holds its future, so it stays
-    on the cluster while the frame is alive. ``chunk``: items per partition (default: shrinking
+    on the cluster while the frame is alive. Computing it is dask's: a worker that dies under an
+    item fails the computation, as any dask task would (the eager frame makes that item an
+    error row instead). ``chunk``: items per partition (default: shrinking
     chunks, see :func:`~wasinn_nb.batch.executors.plan_chunks`).
     """
     import dask.config
@@ -42,12 +44,13 @@ def lazy_frame(job: Job, items: Sequence[str], client: Any, chunk: int | None) -
     check_workers(client)
     data = dumps(job.with_threads(1))
     key = job_key(data)
-    payload = client.scatter(data, broadcast=True, hash=False)
+    run = DaskRun(client, key, data)
     probed: list[Row] = []
     for item in items[:PROBES]:
-        probed += client.submit(run_chunk, key, payload, [item], pure=False).result()
+        probed.append(run.alone(item))  # an item that kills its worker is an error row here too
         if probed[-1]["error"] is None:
             break
+    payload = run.payload
     first = _indexed(to_frame(probed), 0)
     meta = first.iloc[:0]
     rest = items[len(probed) :]
