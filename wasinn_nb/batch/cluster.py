@@ -145,7 +145,7 @@ class DaskRun:
             self.client.cancel(futures)
 
     def alone(self, item: str) -> Row:
-        """One item as the only task in flight: its row, or why it killed its worker."""
+        """One item in a task of its own, waited for: its row, or why it killed its worker."""
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
 
@@ -155,9 +155,8 @@ class DaskRun:
                 rows: list[Row] = future.result()
                 return rows[0]
             except KilledWorker as error:
-                return failed_rows([item], f"the Dask worker died running it: {first_line(error)}")[
-                    0
-                ]
+                reason = f"the Dask worker died running it: {first_line(error)}"
+                return failed_rows([item], reason)[0]
             except FutureCancelledError as error:
                 self._resend(error)
 
