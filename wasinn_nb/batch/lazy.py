@@ -32,10 +32,10 @@ def lazy_frame(job: Job, items: Sequence[str], client: Any, chunk: int | None) -
     """A dask DataFrame of the batch: the first rows computed now, the rest chunk by chunk later.
 
     The job is scattered to every worker once; the frame's graph holds its future, so it stays
-    on the cluster while the frame is alive. Computing it is dask's: a worker that dies under an
-    item fails the computation, as any dask task would (the eager frame makes that item an
-    error row instead). ``chunk``: items per partition (default: shrinking
-    chunks, see :func:`~wasinn_nb.batch.executors.plan_chunks`).
+    on the cluster while the frame is alive. ``chunk``: items per partition (default: shrinking
+    chunks, see :func:`~wasinn_nb.batch.executors.plan_chunks`). Computing the frame is dask's
+    work: a worker that dies under an item fails the computation, as with any dask task (the
+    eager frame makes that item an error row instead).
     """
     import dask.config
     import dask.dataframe as dd
