@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO, overload
 
 from wasinn_nb.backends.options import BackendOptions
 from wasinn_nb.batch.cluster import dask_rows
-from wasinn_nb.batch.executors import cores, plan_chunks, serial_rows
+from wasinn_nb.batch.executors import cores, serial_rows
 from wasinn_nb.batch.frame import to_frame
 from wasinn_nb.batch.inputs import Inputs, resolve_inputs
 from wasinn_nb.batch.job import INPUT, Job, Postprocess, Row
@@ -205,11 +205,10 @@ def _rows(job: Job, todo: list[str], workers: int, client: Any, chunk: int | Non
     if not todo:
         return iter(())
     if client is not None:
-        count = max(1, len(client.scheduler_info()["workers"]))
-        return dask_rows(job, todo, client, plan_chunks(len(todo), count, chunk))
+        return dask_rows(job, todo, client, chunk)
     if workers == 1 or len(todo) == 1:
         return serial_rows(job, todo)
-    return pool_rows(job, todo, workers, lambda count: plan_chunks(count, workers, chunk))
+    return pool_rows(job, todo, workers, chunk)
 
 
 def _collect(

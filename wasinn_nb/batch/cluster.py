@@ -16,8 +16,8 @@ import socket
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from wasinn_nb.batch.executors import chunks, failed_rows, run_chunk
-from wasinn_nb.batch.job import Job, Row, dumps, job_key
+from wasinn_nb.batch.executors import chunks, failed_rows, plan_chunks, run_chunk
+from wasinn_nb.batch.job import Job, Row, worker_payload
 from wasinn_nb.errors import BackendUnavailableError, SpecError, first_line
 
 __all__ = ["DaskRun", "check_workers", "connect", "dask_rows"]
@@ -101,16 +101,15 @@ expected tcp://HOST:PORT
         raise SpecError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
 
 
-def dask_rows(job: Job, items: Sequence[str], client: Any, sizes: Sequence[int]) -> Iterator[Row]:
-    """Run the items on ``client``'s cluster, in chunks of ``sizes``; rows in input order.
+def dask_rows(job: Job, items: Sequence[str], client: Any, chunk: int | None) -> Iterator[Row]:
+    """Run the items on ``client``'s cluster in chunks (:func:`plan_chunks`); rows in order.
 
     Raises:
         SpecError: If a worker lacks wasinn-nb (:func:`check_workers`), or the cluster lost
             the job more than :data:`RESENDS` times.
     """
-    check_workers(client)
-    data = dumps(job.with_threads(1))
-    yield from DaskRun(client, job_key(data), data).rows(chunks(items, sizes))
+    run = DaskRun.start(client, job)
+    yield from run.rows(chunks(items, plan_chunks(len(items), run.workers, chunk)))
 
 
 class DaskRun:
@@ -120,6 +119,17 @@ class DaskRun:
         self.client, self.key, self.data = client, key, data
         self.resends = 0
         self.payload = self._scatter()
+
+    @classmethod
+    def start(cls, client: Any, job: Job) -> DaskRun:
+        """Check the workers (:func:`check_workers`), then scatter ``job`` to them."""
+        check_workers(client)
+        return cls(client, *worker_payload(job))
+
+    @property
+    def workers(self) -> int:
+        """How many workers the cluster has now (at least 1)."""
+        return max(1, len(self.client.scheduler_info()["workers"]))
 
     def _scatter(self) -> Any:
         return self.client.scatter(self.data, broadcast=True, hash=False)

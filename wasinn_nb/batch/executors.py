@@ -71,17 +71,13 @@ def plan_chunks(count: int, workers: int, chunk: int | None) -> list[int]:
     return [chunk] * (count // chunk) + ([count % chunk] if count % chunk else [])
 
 
-def chunks(items: Sequence[str], sizes: Sequence[int] | int) -> list[list[str]]:
-    """``items`` cut into lists of these ``sizes`` (or of one size; the last may be shorter).
+def chunks(items: Sequence[str], sizes: Sequence[int]) -> list[list[str]]:
+    """``items`` cut into lists of these ``sizes`` (as :func:`plan_chunks` gives them).
 
     Example:
-        >>> chunks(["a", "b", "c"], 2)
-        [['a', 'b'], ['c']]
         >>> chunks(["a", "b", "c"], [2, 1])
         [['a', 'b'], ['c']]
     """
-    if isinstance(sizes, int):
-        sizes = [sizes] * math.ceil(len(items) / sizes)
     parts, start = [], 0
     for size in sizes:
         parts.append(list(items[start : start + size]))

@@ -27,7 +27,8 @@ from wasinn_nb.results import PHASES, RunResult
 from wasinn_nb.runtime import DirMapping, Limits, Preload, Runner, batch_runner
 from wasinn_nb.runtime.modules import looks_like_wat
 
-__all__ = ["INPUT", "INPUT_DIR", "Job", "Row", "dumps", "job_key", "loads", "run_item", "warm"]
+__all__ = ["INPUT", "INPUT_DIR", "Job", "Row", "dumps", "job_key", "loads", "run_item", "warm",
+           "worker_payload"]  # fmt: skip
 
 #: The placeholder in a job's arguments that each item's path replaces.
 INPUT = "{input}"
@@ -159,6 +160,15 @@ _warm_lock = threading.Lock()
 def job_key(payload: bytes) -> str:
     """The name a worker keeps the job in ``payload`` under (its sha256)."""
     return hashlib.sha256(payload).hexdigest()
+
+
+def worker_payload(job: Job) -> tuple[str, bytes]:
+    """The job's key and bytes as pool and Dask workers get it: 1 inference thread each.
+
+    (Unless the job sets its threads itself.)
+    """
+    data = dumps(job.with_threads(1))
+    return job_key(data), data
 
 
 def warm(key: str, payload: bytes | Callable[[], bytes]) -> _Warm:

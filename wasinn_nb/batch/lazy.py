@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from wasinn_nb.batch.cluster import DaskRun, check_workers
+from wasinn_nb.batch.cluster import DaskRun
 from wasinn_nb.batch.executors import chunks, plan_chunks, run_chunk
 from wasinn_nb.batch.frame import conform, to_frame
-from wasinn_nb.batch.job import Job, Row, dumps, job_key
+from wasinn_nb.batch.job import Job, Row
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -41,22 +41,18 @@ def lazy_frame(job: Job, items: Sequence[str], client: Any, chunk: int | None) -
     import dask.dataframe as dd
     from dask.delayed import delayed
 
-    check_workers(client)
-    data = dumps(job.with_threads(1))
-    key = job_key(data)
-    run = DaskRun(client, key, data)
+    run = DaskRun.start(client, job)
     probed: list[Row] = []
     for item in items[:PROBES]:
         probed.append(run.alone(item))  # an item that kills its worker is an error row here too
         if probed[-1]["error"] is None:
             break
-    payload = run.payload
+    key, payload = run.key, run.payload
     first = _indexed(to_frame(probed), 0)
     meta = first.iloc[:0]
     rest = items[len(probed) :]
-    workers = max(1, len(client.scheduler_info()["workers"]))
     parts, starts, offset = [delayed(first)], [0], len(probed)
-    for part in chunks(rest, plan_chunks(len(rest), workers, chunk)):
+    for part in chunks(rest, plan_chunks(len(rest), run.workers, chunk)):
         starts.append(offset)
         parts.append(delayed(_partition)(key, payload, part, offset, meta))
         offset += len(part)

@@ -21,13 +21,13 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from wasinn_nb.batch.executors import chunks, failed_rows, run_chunk
-from wasinn_nb.batch.job import Job, Row, dumps, job_key
+from wasinn_nb.batch.executors import chunks, failed_rows, plan_chunks, run_chunk
+from wasinn_nb.batch.job import Job, Row, worker_payload
 from wasinn_nb.errors import first_line
 
 __all__ = ["PoolRun", "job_file", "pool_rows", "shutdown_pools"]
@@ -83,23 +83,21 @@ def job_file(payload: bytes) -> Iterator[str]:
         Path(path).unlink(missing_ok=True)
 
 
-def pool_rows(
-    job: Job, items: Sequence[str], workers: int, plan: Callable[[int], list[int]]
-) -> Iterator[Row]:
+def pool_rows(job: Job, items: Sequence[str], workers: int, chunk: int | None) -> Iterator[Row]:
     """Run the items on a warm pool of ``workers`` processes; rows come back in input order.
 
-    ``plan(count)`` gives the chunk sizes for ``count`` items (again after a worker died).
+    Chunks are :func:`plan_chunks`' (made again for what is left after a worker died).
     """
-    payload = dumps(job.with_threads(1))
+    key, payload = worker_payload(job)
     with job_file(payload) as path:
-        yield from PoolRun(job_key(payload), path, workers, plan).rows(items)
+        yield from PoolRun(key, path, workers, chunk).rows(items)
 
 
 class PoolRun:
     """One batch on the pool: rounds of chunks, and single items after a worker died."""
 
-    def __init__(self, key: str, path: str, workers: int, plan: Callable[[int], list[int]]) -> None:
-        self.key, self.path, self.workers, self.plan = key, path, workers, plan
+    def __init__(self, key: str, path: str, workers: int, chunk: int | None) -> None:
+        self.key, self.path, self.workers, self.chunk = key, path, workers, chunk
 
     def rows(self, items: Sequence[str]) -> Iterator[Row]:
         """Every item's row, in order, as soon as it and those before it are done."""
@@ -115,7 +113,8 @@ class PoolRun:
         todo = list(items)
         while todo:
             unfinished: list[list[str]] = []
-            for part, rows in self._round(chunks(todo, self.plan(len(todo)))):
+            parts = chunks(todo, plan_chunks(len(todo), self.workers, self.chunk))
+            for part, rows in self._round(parts):
                 if rows is None:
                     unfinished.append(part)
                 else:

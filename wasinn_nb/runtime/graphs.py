@@ -107,10 +107,11 @@ class GraphCache:
     ) -> Graph:
         """The compiled graph for these model bytes and options, compiling it on first use.
 
-        ``builders`` may be views of guest memory: they are hashed in place and copied only
-        when the model has to be compiled. Bytes equal to one of the last few models loaded
-        are known by comparing them (10x faster than hashing: a guest that reads its model
-        file on every run pays ~0.2 ms per 3 MB, not ~2 ms).
+        ``builders`` may be views of guest memory. Bytes equal to one of the last few models
+        loaded are known by comparing them with a kept copy (10x faster than hashing: a guest
+        that reads its model file on every run pays ~0.2 ms per 3 MB, not ~2 ms); others are
+        hashed in place, copied once to be kept (:class:`RecentModels`) and once more if the
+        model has to be compiled.
         """
         arrays = [np.frombuffer(b, np.uint8) if isinstance(b, bytes) else b for b in builders]
         digest = self._recent.digest(arrays)
